@@ -1,0 +1,164 @@
+"""The contract every yolo-lite backbone keeps.
+
+A backbone is an ``nn.Module`` whose ``forward`` returns a list of feature maps ordered by stride. The last four are
+at strides 4, 8, 16 and 32; a backbone that has a stride-2 feature (a stem) returns it first, so the list holds four
+or five maps. Channels and strides are declared while building in ``feature_info`` (timm's convention), never
+measured with a dummy forward pass, and ``width_list`` is read from there.
+
+Every variant is built as ``<variant>(depth, width)``, the two multipliers of the community YAMLs
+(``[-1, 1, starnet_s1, [0.5, 0.25]]``): ``width`` scales channels with :func:`scale_channels`, ``depth`` scales the
+number of blocks in every stage with :func:`scale_depth`. At ``depth = width = 1`` a variant is the paper's network
+and :meth:`Backbone.load_pretrained` takes its released weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from numbers import Real
+from pathlib import Path
+
+import torch
+from torch import nn
+from ultralytics.utils.ops import make_divisible
+
+__all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth"]
+
+
+def check_multiplier(name: str, value) -> float:
+    """Return ``value`` as a float if it is a usable depth or width multiplier, else raise a clear ValueError.
+
+    Args:
+        name (str): What the value is, e.g. ``"width"``; used in the message.
+        value (Any): The value to check.
+
+    Returns:
+        (float): The multiplier.
+
+    Examples:
+        >>> check_multiplier("width", 0.25)
+        0.25
+    """
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"backbone {name} must be a positive number such as 0.5, got {value!r}. "
+            f"Pass [depth, width] as the backbone's args, e.g. [-1, 1, starnet_s1, [0.5, 0.25]], "
+            f"or [] to take both from the YAML's scale."
+        )
+    return float(value)
+
+
+def scale_channels(channels: int, width: float, divisor: int = 8) -> int:
+    """Scale a channel count by ``width`` as the community YAMLs expect: ``make_divisible(int(c * width), divisor)``.
+
+    Width 1 keeps ``channels`` as it is, so every variant stays the paper's network there (StarNet-S100's 20
+    channels would otherwise round up to 24).
+
+    Args:
+        channels (int): Channels at width 1.
+        width (float): Width multiplier.
+        divisor (int): The result is rounded up to a multiple of this.
+
+    Returns:
+        (int): Scaled channel count.
+
+    Examples:
+        >>> scale_channels(24, 0.25), scale_channels(20, 1.0)
+        (8, 20)
+    """
+    return channels if width == 1 else make_divisible(int(channels * width), divisor)
+
+
+def scale_depth(blocks: int, depth: float) -> int:
+    """Scale a stage's block count by ``depth``, keeping at least one block.
+
+    Args:
+        blocks (int): Blocks at depth 1.
+        depth (float): Depth multiplier.
+
+    Returns:
+        (int): ``max(1, round(blocks * depth))``.
+
+    Examples:
+        >>> scale_depth(8, 0.5), scale_depth(1, 0.33)
+        (4, 1)
+    """
+    return max(1, round(blocks * depth))
+
+
+def _read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
+    """Read a state dict from a checkpoint path or mapping, unwrapping ``{"state_dict": ...}``/``{"model": ...}``."""
+    if isinstance(weights, (str, Path)):
+        path = Path(weights)
+        if not path.is_file():
+            raise ValueError(f"pretrained weights file '{path}' does not exist; pass a path or a state dict")
+        weights = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"pretrained weights must be a path or a state dict, got {type(weights).__name__}")
+    for key in ("state_dict", "model"):
+        if isinstance(weights.get(key), Mapping):
+            weights = weights[key]
+            break
+    return {k.removeprefix("module."): v for k, v in weights.items()}
+
+
+class Backbone(nn.Module):
+    """Base class of yolo-lite backbones: declared features, and loading of released weights.
+
+    Subclasses fill ``self.feature_info`` while building (one ``dict(num_chs=, reduction=, module=)`` per returned
+    feature, in ``forward``'s order) and may override :meth:`checkpoint_filter` to map released checkpoint layouts
+    onto their own parameter names.
+
+    Attributes:
+        feature_info (list[dict]): Channels (``num_chs``), stride (``reduction``) and producing module of each output.
+    """
+
+    feature_info: list[dict]
+
+    @property
+    def width_list(self) -> list[int]:
+        """Channels of the feature maps ``forward`` returns, in order."""
+        return [info["num_chs"] for info in self.feature_info]
+
+    @property
+    def strides(self) -> list[int]:
+        """Strides of the feature maps ``forward`` returns, in order."""
+        return [info["reduction"] for info in self.feature_info]
+
+    def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Map a released checkpoint's keys onto this module's; drop what is not part of the backbone (classifier).
+
+        Args:
+            state_dict (dict[str, torch.Tensor]): The checkpoint's state dict, already unwrapped.
+
+        Returns:
+            (dict[str, torch.Tensor]): A state dict in this module's layout.
+        """
+        return state_dict
+
+    def load_pretrained(self, weights: str | Path | Mapping, strict: bool = True) -> Backbone:
+        """Load released weights (official or timm layout) into this backbone.
+
+        Args:
+            weights (str | Path | Mapping): A checkpoint file or a state dict; ``{"state_dict": ...}`` and
+                ``{"model": ...}`` wrappers are unwrapped.
+            strict (bool): Raise if any backbone parameter is missing or any key is left unused.
+
+        Returns:
+            (Backbone): ``self``, loaded.
+
+        Raises:
+            ValueError: The checkpoint does not fit this backbone; the message lists the missing and unexpected keys.
+        """
+        state_dict = self.checkpoint_filter(_read_state_dict(weights))
+        own = self.state_dict()
+        wrong_shape = [k for k, v in state_dict.items() if k in own and own[k].shape != v.shape]
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected or wrong_shape):
+            raise ValueError(
+                f"checkpoint does not fit {type(self).__name__} (built at depth/width 1 for released weights?): "
+                f"missing {missing}, unexpected {unexpected}, wrong shape {wrong_shape}"
+            )
+        self.load_state_dict({k: v for k, v in state_dict.items() if k in own and k not in wrong_shape}, strict=False)
+        return self
