@@ -1,0 +1,91 @@
+"""Import-time patches that teach Ultralytics the yolo-lite backbone rows, and take them back.
+
+Three Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
+original for everything else, so stock models build and run exactly as without the plugin:
+
+- ``ultralytics.nn.tasks.parse_model``: a backbone row (``[-1, 1, starnet_s1, [0.5, 0.25]]``) fills layer slots 0-4;
+  bad rows get a ``ValueError`` that names the fix (:mod:`.parse_model`).
+- ``ultralytics.nn.tasks.BaseModel._predict_once``: a backbone's feature list fills slots 0-4 (:mod:`.predict`).
+- ``ultralytics.nn.tasks.yaml_model_load``: ``yolo11n-starnet.yaml`` resolves to the YAML shipped in
+  ``yolo_lite.cfg`` from any working directory (:mod:`.yaml_lookup`).
+
+:func:`apply` is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe,
+and each wrapper keeps the original as ``__wrapped__``. A module-level function is replaced wherever an Ultralytics
+module imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_load``).
+
+Examples:
+    >>> from yolo_lite import patches
+    >>> patches.apply()
+    >>> patches.is_applied()
+    True
+    >>> patches.revert()
+    >>> patches.is_applied()
+    False
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from .parse_model import wrap_parse_model
+from .predict import wrap_predict_once
+from .yaml_lookup import wrap_yaml_model_load
+
+__all__ = ["apply", "is_applied", "revert"]
+
+_lock = threading.Lock()
+_patched: list[tuple[object, str, object, object]] = []  # (owner, attribute, original, wrapper), in applied order
+
+
+def _targets():
+    """Yield ``(owner, attribute, wrapper_factory)`` for each patch."""
+    from ultralytics.nn import tasks
+
+    yield tasks, "parse_model", wrap_parse_model
+    yield tasks.BaseModel, "_predict_once", wrap_predict_once
+    yield tasks, "yaml_model_load", wrap_yaml_model_load
+
+
+def _holders(owner: object, attribute: str, value: object) -> list[object]:
+    """Return ``owner`` and every loaded Ultralytics module whose ``attribute`` is ``value`` (imported by name)."""
+    candidates = [owner, *(m for name, m in list(sys.modules.items()) if name.startswith("ultralytics"))]
+    return [m for m in dict.fromkeys(candidates) if getattr(m, attribute, None) is value]
+
+
+def _restore() -> None:
+    """Put the originals back wherever a wrapper is found, newest patch first.
+
+    Modules imported after :func:`apply` bound the wrapper by name, so they are looked up now, not remembered.
+    """
+    while _patched:
+        owner, attribute, original, wrapper = _patched.pop()
+        for holder in _holders(owner, attribute, wrapper):
+            setattr(holder, attribute, original)
+
+
+def is_applied() -> bool:
+    """Return True while the patches are in place."""
+    return bool(_patched)
+
+
+def apply() -> None:
+    """Wrap Ultralytics' functions; a second call does nothing. Either every patch is applied or none is."""
+    with _lock:
+        if _patched:
+            return
+        try:
+            for owner, attribute, wrap in _targets():
+                original = getattr(owner, attribute)
+                _patched.append((owner, attribute, original, wrap(original)))
+                for holder in _holders(owner, attribute, original):
+                    setattr(holder, attribute, _patched[-1][3])
+        except BaseException:
+            _restore()
+            raise
+
+
+def revert() -> None:
+    """Restore the original Ultralytics objects (identity, not copies); a no-op when not applied."""
+    with _lock:
+        _restore()

@@ -1,0 +1,56 @@
+"""The ``yaml_model_load`` patch: YAMLs shipped in ``yolo_lite.cfg`` resolve by name from any working directory."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["CFG_DIR", "shipped_yaml", "wrap_yaml_model_load"]
+
+CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
+SCALES = "nslmx"
+
+
+def shipped_yaml(name: str | Path) -> Path | None:
+    """Return the shipped YAML that a bare model name such as ``yolo11n-starnet.yaml`` refers to, else None.
+
+    A scaled name maps to ``CFG_DIR / name``; Ultralytics' loader then reads the unscaled file
+    (``yolo11-starnet.yaml``) and takes the scale from the name, as it does for its own YAMLs. A path that exists,
+    or that names a directory, is the user's file and is left alone.
+
+    Args:
+        name (str | Path): The model argument as the user gave it.
+
+    Returns:
+        (Path | None): The path to hand to Ultralytics, or None if ``name`` is not one of ours.
+
+    Examples:
+        >>> shipped_yaml("yolo11n-starnet.yaml").name
+        'yolo11n-starnet.yaml'
+        >>> shipped_yaml("yolo11n.yaml") is None
+        True
+    """
+    path = Path(name)
+    if path.exists() or path.parent != Path(".") or path.suffix not in {".yaml", ".yml"}:
+        return None
+    unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", path.name)
+    return CFG_DIR / path.name if (CFG_DIR / unscaled).is_file() else None
+
+
+def wrap_yaml_model_load(original: Callable) -> Callable:
+    """Return ``yaml_model_load`` that finds yolo-lite's shipped YAMLs by name, and calls ``original`` to load.
+
+    Args:
+        original (Callable): Ultralytics' ``yaml_model_load(path)``.
+
+    Returns:
+        (Callable): The wrapper, with ``__wrapped__`` set to ``original``.
+    """
+
+    @functools.wraps(original)
+    def yaml_model_load(path):
+        return original(shipped_yaml(path) or path)
+
+    return yaml_model_load
