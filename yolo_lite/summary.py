@@ -1,0 +1,79 @@
+"""Parameters and GFLOPs of yolo-lite models next to stock YOLO11, per scale: the README's model table.
+
+Run ``python -m yolo_lite.summary`` (add ``--imgsz 320`` or ``--scales n s``) to print the table as markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ultralytics.nn.tasks import DetectionModel
+from ultralytics.utils import LOGGER
+from ultralytics.utils.torch_utils import get_flops, get_num_params
+
+from .patches.yaml_lookup import CFG_DIR
+
+__all__ = ["model_summary", "summary_table"]
+
+SCALES = "nsmlx"
+
+
+def model_summary(cfg: str, imgsz: int = 640) -> dict:
+    """Build a detection model from a YAML name and return its size.
+
+    Args:
+        cfg (str): A model YAML such as ``"yolo11n-starnet.yaml"`` or ``"yolo11n.yaml"``.
+        imgsz (int): Image size for the GFLOPs count.
+
+    Returns:
+        (dict): ``model`` (the YAML name), ``backbone`` (layer 0's type), ``params`` and ``gflops``.
+
+    Examples:
+        >>> model_summary("yolo11n-starnet.yaml")["params"] < model_summary("yolo11n.yaml")["params"]
+        True
+    """
+    model = DetectionModel(cfg, verbose=False)
+    return dict(
+        model=cfg, backbone=model.model[0].type, params=get_num_params(model), gflops=get_flops(model, imgsz)
+    )
+
+
+def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
+    """Return a markdown table of every shipped YAML and stock YOLO11 at each scale.
+
+    Args:
+        scales (str): Scale letters to include, in order.
+        imgsz (int): Image size for the GFLOPs count.
+
+    Returns:
+        (str): The table, one row per scale and model.
+    """
+    families = ["", *(p.stem.removeprefix("yolo11") for p in sorted(CFG_DIR.glob("yolo11-*.yaml")))]
+    lines = [
+        f"| model | backbone (layer 0) | params (M) | GFLOPs @{imgsz} | params vs stock | GFLOPs vs stock |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for scale in scales:
+        stock = None
+        for family in families:
+            row = model_summary(f"yolo11{scale}{family}.yaml", imgsz)
+            stock = stock or row
+            lines.append(
+                f"| {Path(row['model']).stem} | {row['backbone'].rsplit('.', 1)[-1]} | {row['params'] / 1e6:.2f} | "
+                f"{row['gflops']:.1f} | {row['params'] / stock['params']:.2f}x | {row['gflops'] / stock['gflops']:.2f}x |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print :func:`summary_table` for the scales and image size given on the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
+    parser.add_argument("--imgsz", type=int, default=640)
+    args = parser.parse_args(argv)
+    LOGGER.info(summary_table("".join(args.scales), args.imgsz))
+
+
+if __name__ == "__main__":
+    main()
