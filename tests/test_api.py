@@ -1,0 +1,71 @@
+"""User-facing entry points: Python API, the stock `yolo` CLI, and processes that never import yolo_lite."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .conftest import IMGSZ, run_python
+
+
+def test_python_api_train_val_predict(trained, data_yaml):
+    model, run_dir = trained
+    assert (run_dir / "weights" / "best.pt").is_file()
+    metrics = model.val(data=str(data_yaml), imgsz=IMGSZ, batch=8, device="cpu", workers=0, plots=False)
+    assert 0.0 <= metrics.box.map50 <= 1.0
+    image = next((Path(data_yaml).parent / "images" / "val").glob("*.png"))
+    results = model.predict(image, imgsz=IMGSZ, device="cpu", verbose=False)
+    assert results[0].boxes is not None and results[0].orig_shape == (IMGSZ, IMGSZ)
+
+
+def test_fresh_interpreter_loads_best_pt_without_importing_yolo_lite(trained, tmp_path):
+    _, run_dir = trained
+    code = (
+        "import sys, numpy as np\n"
+        "from ultralytics import YOLO\n"
+        f"model = YOLO({str(run_dir / 'weights' / 'best.pt')!r})\n"
+        f"r = model.predict(np.zeros(({IMGSZ}, {IMGSZ}, 3), np.uint8), imgsz={IMGSZ}, device='cpu', verbose=False)\n"
+        "print('BACKBONE', type(model.model.model[0]).__name__, 'BOXES', len(r[0].boxes))\n"
+    )
+    result = run_python(code, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "BACKBONE StarNet BOXES" in result.stdout
+
+
+def test_stock_cli_trains_a_backbone_yaml(data_yaml, tmp_path):
+    yolo = shutil.which("yolo", path=str(Path(sys.executable).parent))
+    assert yolo, "the `yolo` console script is installed with ultralytics"
+    result = subprocess.run(
+        [yolo, "detect", "train", "model=yolo11n-starnet.yaml", f"data={data_yaml}", "epochs=1", f"imgsz={IMGSZ}",
+         "batch=8", "device=cpu", "workers=0", "plots=False", f"project={tmp_path}", "name=cli"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "cli" / "weights" / "last.pt").is_file()
+
+
+def test_autoload_imports_nothing_heavy_at_startup(tmp_path):
+    result = run_python("import sys; print(sorted(m for m in ('torch', 'ultralytics', 'yolo_lite') if m in sys.modules))", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_autoload_patches_ultralytics_and_can_be_switched_off(tmp_path):
+    code = "from ultralytics.nn import tasks; print(hasattr(tasks.parse_model, '__wrapped__'))"
+    assert run_python(code, tmp_path).stdout.strip() == "True"
+    assert run_python(code, tmp_path, YOLO_LITE_AUTOLOAD="0").stdout.strip() == "False"
+
+
+def test_synthetic_dataset_is_deterministic(tmp_path):
+    from yolo_lite.data import make_synthetic_dataset
+
+    a = make_synthetic_dataset(tmp_path / "a", train=4, val=2, imgsz=64, seed=3)
+    b = make_synthetic_dataset(tmp_path / "b", train=4, val=2, imgsz=64, seed=3)
+    for sub in ("images/train/00003.png", "labels/train/00003.txt", "labels/val/00001.txt"):
+        assert (a.parent / sub).read_bytes() == (b.parent / sub).read_bytes()
+    labels = np.loadtxt(a.parent / "labels/train/00000.txt", ndmin=2)
+    assert labels.shape[1] == 5 and set(labels[:, 0]) <= {0, 1, 2} and (labels[:, 1:] > 0).all() and (labels[:, 1:] <= 1).all()

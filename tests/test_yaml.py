@@ -1,0 +1,131 @@
+"""YAML rules: the tutorial's YAML, shipped scales, slot layout, and clear errors for bad rows."""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from ultralytics import YOLO
+from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+
+from yolo_lite.backbones.base import Backbone
+from yolo_lite.patches.yaml_lookup import CFG_DIR
+
+from .conftest import TRAIN_ARGS
+
+TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
+SHIPPED = sorted(p.name for p in CFG_DIR.glob("yolo11-*.yaml"))
+
+
+def _model_dict(**changes) -> dict:
+    d = copy.deepcopy(yaml_model_load(TUTORIAL_YAML))
+    d.update(changes)
+    return d
+
+
+def _with_row(i: int, row: list) -> dict:
+    d = _model_dict()
+    rows = d["backbone"] + d["head"]
+    rows[i] = row
+    nb = len(d["backbone"])
+    d["backbone"], d["head"] = rows[:nb], rows[nb:]
+    return d
+
+
+def test_tutorial_yaml_builds_runs_and_trains(data_yaml, tmp_path):
+    model = YOLO(TUTORIAL_YAML)
+    net = model.model
+    assert isinstance(net.model[0], Backbone) and net.model[0].type == "starnet_s1"
+    assert net.model[0].width_list == [8, 8, 16, 24, 48]  # [0.5, 0.25] as written in the row
+    assert [m.i for m in net.model] == list(range(len(net.model)))  # layer numbers are the YAML's slots
+    assert type(net.model[5]).__name__ == "SPPF" and type(net.model[6]).__name__ == "C2PSA"
+    assert net.model[8].f == [-1, 3] and net.model[11].f == [-1, 2] and net.model[-1].f == [12, 15, 18]
+    assert net.stride.tolist() == [8, 16, 32]
+    with torch.no_grad():
+        out = net.eval()(torch.zeros(1, 3, 640, 640))
+    assert out[0].shape == (1, 84, 8400)
+    model.train(data=str(data_yaml), project=str(tmp_path), name="tutorial", **TRAIN_ARGS)
+    assert (tmp_path / "tutorial" / "weights" / "best.pt").is_file()
+
+
+@pytest.mark.parametrize("yaml_name", SHIPPED)
+def test_every_scale_builds_with_growing_params(yaml_name):
+    params = []
+    for scale in "nsmlx":
+        model = DetectionModel(yaml_name.replace("yolo11-", f"yolo11{scale}-"), verbose=False)
+        params.append(sum(p.numel() for p in model.parameters()))
+    assert params == sorted(set(params)), params  # strictly increasing n < s < m < l < x
+
+
+def test_backbone_follows_the_scale():
+    widths = {s: DetectionModel(f"yolo11{s}-starnet.yaml", verbose=False).model[0].width_list for s in "nsx"}
+    assert widths == {"n": [8, 8, 16, 24, 48], "s": [16, 16, 24, 48, 96], "x": [48, 40, 72, 144, 288]}
+
+
+def test_shipped_yaml_resolves_from_any_directory(tmp_path):
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        model = YOLO("yolo11s-starnet.yaml")
+    finally:
+        os.chdir(cwd)
+    assert model.model.yaml["scale"] == "s"
+
+
+def test_p2_head_takes_slot_1():
+    d = _model_dict()
+    d["head"][-1] = [[1, 12, 15, 18], 1, "Detect", ["nc"]]  # add P2/4 from slot 1
+    model = DetectionModel(d, verbose=False)
+    assert model.stride.tolist() == [4, 8, 16, 32]
+
+
+def test_empty_args_and_embed():
+    d = _model_dict()
+    d["backbone"][0] = [-1, 1, "starnet_s050", []]
+    model = DetectionModel(d, verbose=False).eval()
+    assert model.model[0].width_list == [8, 8, 8, 16, 32]  # scale n: width 0.25
+    x = torch.zeros(2, 3, 64, 64)
+    vectors = model.predict(x, embed=[2, 4])
+    assert len(vectors) == 2 and vectors[0].shape == (8 + 32,)
+    assert model.predict(x, embed=[20])[0].numel() > 0
+
+
+@pytest.mark.parametrize(
+    "row, match",
+    [
+        ([-1, 1, "starnet_s9", [0.5, 0.25]], r"unknown module 'starnet_s9'.*starnet_s050, starnet_s1"),
+        ([-1, 1, "starnet_s1", ["half", 0.25]], r"depth must be a positive number.*got 'half'"),
+        ([-1, 1, "starnet_s1", [True, 0.25]], r"depth must be a positive number.*got True"),
+        ([-1, 1, "starnet_s1", [0.5, 0]], r"width must be a positive number.*got 0"),
+        ([-1, 1, "starnet_s1", [0.5, -1]], r"width must be a positive number"),
+        ([-1, 1, "starnet_s1", [0.5]], r"args must be \[depth, width\]"),
+        ([-1, 2, "starnet_s1", [0.5, 0.25]], r"must be the first backbone row"),
+    ],
+)
+def test_bad_backbone_row_raises_value_error(row, match):
+    with pytest.raises(ValueError, match=match):
+        DetectionModel(_with_row(0, row), verbose=False)
+
+
+@pytest.mark.parametrize(
+    "i, row, match",
+    [
+        (3, [[-1, 30], 1, "Concat", [1]], r"row 3 \(Concat\) is layer 7 and takes 'from' index 30, which points outside"),
+        (3, [[-1, -9], 1, "Concat", [1]], r"'from' index -9, which points outside"),
+        (3, [[-1, "a"], 1, "Concat", [1]], r"'from' must be an int or a list of ints"),
+        (15, [[12, 15, 19], 1, "Detect", ["nc"]], r"takes 'from' index 19"),
+        (2, [-1, 1, "starnet_s1", []], r"must be the first backbone row"),
+        (4, [-1, 1, "Bogus", [1]], r"unknown module 'Bogus'"),
+    ],
+)
+def test_bad_rows_raise_value_error(i, row, match):
+    with pytest.raises(ValueError, match=match):
+        DetectionModel(_with_row(i, row), verbose=False)
+
+
+def test_unknown_scale_raises_value_error():
+    with pytest.raises(ValueError, match=r"scale 'q' is not in the YAML's scales"):
+        DetectionModel(_model_dict(scale="q"), verbose=False)
