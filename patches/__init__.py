@@ -1,11 +1,12 @@
 """Import-time patches that teach Ultralytics the yolo-lite backbone rows, and take them back.
 
-Three Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
+Four Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
 original for everything else, so stock models build and run exactly as without the plugin:
 
 - ``ultralytics.nn.tasks.parse_model``: a backbone row (``[-1, 1, starnet_s1, [0.5, 0.25]]``) fills layer slots 0-4;
   bad rows get a ``ValueError`` that names the fix (:mod:`.parse_model`).
 - ``ultralytics.nn.tasks.BaseModel._predict_once``: a backbone's feature list fills slots 0-4 (:mod:`.predict`).
+- ``ultralytics.nn.tasks.BaseModel.fuse``: fusion also folds BatchNorm inside the backbones (:mod:`.fuse`).
 - ``ultralytics.nn.tasks.yaml_model_load``: ``yolo11n-starnet.yaml`` resolves to the YAML shipped in
   ``yolo_lite.cfg`` from any working directory (:mod:`.yaml_lookup`).
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 import sys
 import threading
 
+from .fuse import wrap_fuse
 from .parse_model import wrap_parse_model
 from .predict import wrap_predict_once
 from .yaml_lookup import wrap_yaml_model_load
@@ -44,6 +46,7 @@ def _targets():
 
     yield tasks, "parse_model", wrap_parse_model
     yield tasks.BaseModel, "_predict_once", wrap_predict_once
+    yield tasks.BaseModel, "fuse", wrap_fuse
     yield tasks, "yaml_model_load", wrap_yaml_model_load
 
 

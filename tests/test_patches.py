@@ -14,7 +14,8 @@ from yolo_lite import patches
 
 
 def _originals():
-    return tasks.parse_model, tasks.BaseModel._predict_once, tasks.yaml_model_load, engine_model.yaml_model_load
+    base = tasks.BaseModel
+    return tasks.parse_model, base._predict_once, base.fuse, tasks.yaml_model_load, engine_model.yaml_model_load
 
 
 @pytest.fixture

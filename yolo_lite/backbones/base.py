@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from ultralytics.utils.ops import make_divisible
+from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 __all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth"]
 
@@ -107,7 +108,7 @@ class Backbone(nn.Module):
 
     Subclasses fill ``self.feature_info`` while building (one ``dict(num_chs=, reduction=, module=)`` per returned
     feature, in ``forward``'s order) and may override :meth:`checkpoint_filter` to map released checkpoint layouts
-    onto their own parameter names.
+    onto their own parameter names, and extend :meth:`fuse` for layouts other than ``nn.Sequential(conv, bn, ...)``.
 
     Attributes:
         feature_info (list[dict]): Channels (``num_chs``), stride (``reduction``) and producing module of each output.
@@ -124,6 +125,24 @@ class Backbone(nn.Module):
     def strides(self) -> list[int]:
         """Strides of the feature maps ``forward`` returns, in order."""
         return [info["reduction"] for info in self.feature_info]
+
+    def fuse(self) -> Backbone:
+        """Fold every BatchNorm2d into the Conv2d before it, for inference; outputs stay the same (allclose).
+
+        Covers each ``nn.Sequential`` that runs a ``Conv2d`` then a ``BatchNorm2d`` (timm's ``ConvBN``, conv-norm-act
+        stacks): the conv takes the BN's scale and shift, the BN becomes ``nn.Identity`` so indices and names stay.
+        Ultralytics' ``model.fuse()`` calls this through yolo-lite's patch. Running it twice changes nothing.
+
+        Returns:
+            (Backbone): ``self``, fused.
+        """
+        for module in self.modules():
+            if isinstance(module, nn.Sequential):
+                for i in range(len(module) - 1):
+                    if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
+                        module[i] = fuse_conv_and_bn(module[i], module[i + 1])
+                        module[i + 1] = nn.Identity()
+        return self
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Map a released checkpoint's keys onto this module's; drop what is not part of the backbone (classifier).

@@ -1,0 +1,54 @@
+"""Fusion: BatchNorm folds into the convs inside every backbone, and outputs stay the same."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from ultralytics.nn.tasks import DetectionModel
+
+from yolo_lite.backbones import get_backbone, list_backbones
+
+
+def _randomize_bn(model: nn.Module) -> nn.Module:
+    """Give every BatchNorm non-trivial statistics so that folding them is actually exercised."""
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+    return model.eval()
+
+
+def _count_bn(model: nn.Module) -> int:
+    return sum(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+
+
+@pytest.mark.parametrize("name", list_backbones())
+def test_fused_backbone_gives_the_same_features(name):
+    model = _randomize_bn(get_backbone(name)(0.5, 0.5))
+    x = torch.randn(1, 3, 96, 64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = model(x)
+        assert _count_bn(model) > 0
+        after = model.fuse()(x)
+    assert _count_bn(model) == 0
+    for a, b in zip(before, after):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        again = model.fuse()(x)  # idempotent
+    for a, b in zip(after, again):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_model_fuse_reaches_the_backbone():
+    model = _randomize_bn(DetectionModel("yolo11n-starnet.yaml", verbose=False))
+    x = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        before = model(x)[0]
+        model.fuse(verbose=False)
+        after = model(x)[0]
+    assert _count_bn(model) == 0
+    torch.testing.assert_close(before, after, rtol=1e-3, atol=1e-3)
