@@ -147,16 +147,16 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     backbone = get_backbone(name)(depth, width)
     channels = _slot_channels(backbone, name)
     check_rows(d, empty=frozenset(k for k, c in enumerate(channels) if not c))
-    index_rows = [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)]
-    layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)
     backbone.i, backbone.f, backbone.type = 0, -1, name
     backbone.np = sum(p.numel() for p in backbone.parameters())
-    layers[0] = backbone
     if verbose:
         LOGGER.info(
-            f"yolo-lite: layers 0-4 are {name}(depth={depth:g}, width={width:g}), {backbone.np:,} params, "
-            f"channels {channels} at strides 2-32 (0 = empty slot)"
+            f"yolo-lite: layers 0-4 are the features of {name}(depth={depth:g}, width={width:g}), {backbone.np:,} "
+            f"params, channels {channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
         )
+    index_rows = [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)]
+    layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)
+    layers[0] = backbone
     return layers, save
 
 
