@@ -6,8 +6,9 @@ or five maps. Channels and strides are declared while building in ``feature_info
 measured with a dummy forward pass, and ``width_list`` is read from there.
 
 Every variant is built as ``<variant>(depth, width)``, the two multipliers of the community YAMLs
-(``[-1, 1, starnet_s1, [0.5, 0.25]]``): ``width`` scales channels with :func:`scale_channels`, ``depth`` scales the
-number of blocks in every stage with :func:`scale_depth`. At ``depth = width = 1`` a variant is the paper's network
+(``[-1, 1, starnet_s1, [0.5, 0.25]]``): ``width`` scales channels, with :func:`scale_channels` unless the family's
+group convolutions need another divisor (MicroNet), and ``depth`` scales the number of blocks in every stage with
+:func:`scale_depth`. At ``depth = width = 1`` a variant is the paper's network
 and :meth:`Backbone.load_pretrained` takes its released weights.
 """
 
