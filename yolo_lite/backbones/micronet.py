@@ -144,7 +144,7 @@ class DynamicShiftMax(nn.Module):
             nn.Hardsigmoid(),
         )
         shift = torch.arange(channels).view(groups, channels // groups).roll(-1, 0).roll(-1, 1).flatten()
-        offset = torch.tensor([[init_a[j], init_b[j]] for j in range(branches)]).view(branches, 2, 1, 1, 1)
+        offset = torch.tensor([[init_a[j], init_b[j]] for j in range(branches)])  # 2-D: model.to(channels_last) safe
         self.register_buffer("index", shift, persistent=False)
         self.register_buffer("offset", offset, persistent=False)
 
@@ -152,7 +152,7 @@ class DynamicShiftMax(nn.Module):
         """Return the activation of ``x``, same shape."""
         b, c = x.shape[:2]
         coeffs = (self.fc(x.mean((2, 3))) - 0.5) * (2 * self.act_max)  # fc outputs a_1, b_1, a_2, b_2, each c wide
-        coeffs = coeffs.view(b, self.branches, 2, c, 1, 1) + self.offset
+        coeffs = coeffs.view(b, self.branches, 2, c, 1, 1) + self.offset.view(self.branches, 2, 1, 1, 1)
         mixes = coeffs[:, :, 0] * x.unsqueeze(1) + coeffs[:, :, 1] * x[:, self.index].unsqueeze(1)
         return mixes.amax(dim=1)
 
