@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 __all__ = ["FAMILIES", "get_backbone", "is_backbone", "list_backbones", "register_backbone"]
 
-FAMILIES = ("starnet", "micronet")  # modules of yolo_lite.backbones that register variants
+FAMILIES = ("starnet", "fasternet", "micronet")  # modules of yolo_lite.backbones that register variants
 _BACKBONES: dict[str, Callable] = {}
 
 
