@@ -1,6 +1,6 @@
-"""Parameters and GFLOPs of yolo-lite models next to stock YOLO11, per scale: the README's model table.
+"""The README's tables: every backbone variant at width 1, and every shipped YAML next to stock YOLO11 per scale.
 
-Run ``python -m yolo_lite.summary`` (add ``--imgsz 320`` or ``--scales n s``) to print the table as markdown.
+Run ``python -m yolo_lite.summary`` (add ``--imgsz 320`` or ``--scales n s``) to print both tables as markdown.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
+from .backbones import get_backbone, list_backbones
 from .patches.yaml_lookup import CFG_DIR
 
-__all__ = ["model_summary", "summary_table"]
+__all__ = ["backbone_table", "model_summary", "summary_table"]
 
 SCALES = "nsmlx"
 
@@ -66,13 +67,30 @@ def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
     return "\n".join(lines)
 
 
+def backbone_table() -> str:
+    """Return a markdown table of every registered variant at depth = width = 1: params and channels per stride.
+
+    Returns:
+        (str): The table, one row per variant, grouped by family.
+    """
+    lines = ["| variant | params (M) | channels @ stride (width 1) |", "|---|---:|---|"]
+    rows = []
+    for name in list_backbones():
+        backbone = get_backbone(name)()
+        rows.append((name.split("_")[0], sum(p.numel() for p in backbone.parameters()), name, backbone))
+    for _, params, name, backbone in sorted(rows, key=lambda row: row[:2]):
+        channels = ", ".join(f"{c}@{s}" for c, s in zip(backbone.width_list, backbone.strides))
+        lines.append(f"| `{name}` | {params / 1e6:.2f} | {channels} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print :func:`summary_table` for the scales and image size given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
     parser.add_argument("--imgsz", type=int, default=640)
     args = parser.parse_args(argv)
-    LOGGER.info(summary_table("".join(args.scales), args.imgsz))
+    LOGGER.info(f"{backbone_table()}\n\n{summary_table(''.join(args.scales), args.imgsz)}")
 
 
 if __name__ == "__main__":
