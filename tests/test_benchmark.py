@@ -23,7 +23,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ENVIRONMENT_KEYS = {"cpu", "cpu_count", "threads", "cuda", "python", "torch", "ultralytics", "timm", "onnxruntime"}
 MEASURED = [  # fields every CPU run fills with a positive number, ONNX included
     "params", "gflops", "pt_mb", "onnx_mb", "imgsz", "threads", "batch", "cpu_ips", "cpu_peak_mb",
-    *(f"{backend}_{kind}" for backend in ("cpu", "onnx") for kind in ("ms", "vs_stock", "gflops_per_s")),
+    *(f"{backend}_{kind}" for backend in ("cpu", "cpu_cl", "onnx") for kind in ("ms", "vs_stock", "gflops_per_s")),
 ]
 SPREADS = ["cpu_iqr_ms", "onnx_iqr_ms"]  # >= 0: the files round to 0.1 us
 CUDA_FIELDS = [key for key in FIELDS if key.startswith("cuda_")]

@@ -72,17 +72,21 @@ SCALES = "nsmlx"
 STOCK = "stock"
 MB = 1e6
 
-# Latency backends: key prefix of the row fields -> label. "cpu" and "cuda_*" run PyTorch, "onnx" ONNX Runtime.
+# Latency backends: key prefix of the row fields -> label. "cpu*" and "cuda_*" run PyTorch, "onnx" ONNX Runtime.
+# "cpu" keeps PyTorch's default (NCHW) layout; "cpu_cl" converts the model and input to channels-last, which is what
+# Ultralytics' predictor (AutoBackend) does by default on x86 CPUs, so it is the latency users of predict() see.
 BACKENDS = {
     "cpu": "PyTorch CPU",
+    "cpu_cl": "PyTorch CPU channels-last",
     "onnx": "ONNX Runtime CPU",
     "cuda_fp32": "PyTorch CUDA fp32",
     "cuda_fp16": "PyTorch CUDA fp16",
 }
-TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype)
-    "cpu": ("cpu", torch.float32),
-    "cuda_fp32": ("cuda", torch.float32),
-    "cuda_fp16": ("cuda", torch.float16),
+TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
+    "cpu": ("cpu", torch.float32, torch.contiguous_format),
+    "cpu_cl": ("cpu", torch.float32, torch.channels_last),
+    "cuda_fp32": ("cuda", torch.float32, torch.contiguous_format),
+    "cuda_fp16": ("cuda", torch.float16, torch.contiguous_format),
 }
 
 FIELDS = {
@@ -472,11 +476,18 @@ def _record(entries: list[_Entry], backend: str, times: dict[str, list[float]]) 
 
 def _time_torch(entries: list[_Entry], backend: str, settings: dict, label: str) -> None:
     """Latency at batch 1, throughput and peak memory at ``batch`` of every entry on one PyTorch backend."""
-    device, dtype = TORCH_BACKENDS[backend]
-    models = {e.row["model"]: e.model if device == "cpu" else deepcopy(e.model).to(device, dtype) for e in entries}
+    device, dtype, layout = TORCH_BACKENDS[backend]
+    models = {
+        e.row["model"]: e.model
+        if (device, layout) == ("cpu", torch.contiguous_format)
+        else deepcopy(e.model).to(device, dtype, memory_format=layout)
+        for e in entries
+    }
     generator = torch.Generator().manual_seed(settings["seed"])
     x1, xb = (
-        torch.rand(n, 3, settings["imgsz"], settings["imgsz"], generator=generator).to(device, dtype)
+        torch.rand(n, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+        .to(device, dtype)
+        .contiguous(memory_format=layout)
         for n in (1, settings["batch"])
     )
     sync, batch = SYNC[device], settings["batch"]
@@ -803,7 +814,7 @@ def run_benchmark(
     env = environment(threads)
     LOGGER.info(f"{PREFIX} {', '.join(families)} vs stock YOLO11 at scales {', '.join(scales)}, imgsz {imgsz}, "
                 f"{threads} threads, {env['cpu']}")
-    backends = [b for b, (device, _) in TORCH_BACKENDS.items() if device == "cpu" or torch.cuda.is_available()]
+    backends = [b for b, (device, *_) in TORCH_BACKENDS.items() if device == "cpu" or torch.cuda.is_available()]
     rows = []
     with contextlib.ExitStack() as stack:
         weights_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yolo-lite-benchmark-")))
