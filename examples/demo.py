@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=Path("runs/yolo-lite-demo"))
     args = parser.parse_args()
 
-    data = make_synthetic_dataset(args.data_dir, train=256, val=32, imgsz=args.imgsz)
+    data = make_synthetic_dataset(args.data_dir, imgsz=args.imgsz)
     model = YOLO(args.model)
     model.train(
         data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=16, device="cpu", workers=0, seed=0,

@@ -52,3 +52,11 @@ def test_model_fuse_reaches_the_backbone():
         after = model(x)[0]
     assert _count_bn(model) == 0
     torch.testing.assert_close(before, after, rtol=1e-3, atol=1e-3)
+
+
+def test_fasternet_fuse_switches_pconv_to_slicing():
+    from timm.models.fasternet import Partial_conv3
+
+    model = get_backbone("fasternet_t0")(0.5, 0.5).eval().fuse()
+    pconvs = [m for m in model.modules() if isinstance(m, Partial_conv3)]
+    assert pconvs and all(m.forward == m.forward_slicing for m in pconvs)
