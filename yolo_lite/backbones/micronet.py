@@ -57,11 +57,12 @@ class ChannelShuffle(nn.Module):
         self.groups = groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return ``x`` with its channels shuffled."""
-        b, c, h, w = x.shape
+        """Return ``x`` with its channels shuffled: every shuffle composed into one gather, so one copy."""
+        c = x.shape[1]
+        order = torch.arange(c, device=x.device)
         for g in self.groups:
-            x = x.view(b, g, c // g, h, w).transpose(1, 2).reshape(b, c, h, w)
-        return x
+            order = order.view(g, c // g).t().reshape(c)  # shuffling the order is shuffling the channels
+        return x.index_select(1, order)
 
 
 class MicroFactorizedConv(nn.Sequential):
@@ -149,12 +150,19 @@ class DynamicShiftMax(nn.Module):
         self.register_buffer("offset", offset, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return the activation of ``x``, same shape."""
+        """Return the activation of ``x``, same shape.
+
+        Each branch is one linear mix of ``x`` and its shift; two branches meet in ``torch.maximum``. That is the
+        same arithmetic as stacking the mixes and taking their maximum, without the stacked copy.
+        """
         b, c = x.shape[:2]
         coeffs = (self.fc(x.mean((2, 3))) - 0.5) * (2 * self.act_max)  # fc outputs a_1, b_1, a_2, b_2, each c wide
         coeffs = coeffs.view(b, self.branches, 2, c, 1, 1) + self.offset.view(self.branches, 2, 1, 1, 1)
-        mixes = coeffs[:, :, 0] * x.unsqueeze(1) + coeffs[:, :, 1] * x[:, self.index].unsqueeze(1)
-        return mixes.amax(dim=1)
+        shifted = x[:, self.index]
+        out = coeffs[:, 0, 0] * x + coeffs[:, 0, 1] * shifted
+        for j in range(1, self.branches):
+            out = torch.maximum(out, coeffs[:, j, 0] * x + coeffs[:, j, 1] * shifted)
+        return out
 
 
 @dataclass(frozen=True)
