@@ -1,0 +1,60 @@
+"""Per-layer CPU time of fused models with Ultralytics' own profiler: where a lite model's time goes.
+
+    python examples/profile_layers.py                                  # yolo11n vs yolo11n-starnet, 640x640
+    python examples/profile_layers.py yolo11s.yaml yolo11s-micronet.yaml --imgsz 320
+
+Prints Ultralytics' ``profile=True`` table for each model (one row per layer), then each model's split between the
+layers up to and including C2PSA (the backbone part; slot 0-4 is the yolo-lite backbone) and the neck + Detect head
+that every model shares. Same settings as ``yolo-lite benchmark``: 2 threads, subnormal floats flushed to zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+from ultralytics.nn.tasks import DetectionModel
+from ultralytics.utils import LOGGER
+
+import yolo_lite  # noqa: F401  (applies the patches)
+
+
+def profile(cfg: str, imgsz: int) -> tuple[float, float]:
+    """Print the per-layer table of ``cfg`` and return (backbone ms, neck + head ms), per run (Ultralytics times 10)."""
+    torch.manual_seed(0)
+    model = DetectionModel(cfg, verbose=False).eval().fuse(verbose=False)
+    x = torch.rand(1, 3, imgsz, imgsz)
+    with torch.inference_mode():
+        for _ in range(3):
+            model(x)
+        LOGGER.info(f"\n{cfg} at {imgsz}x{imgsz}")
+        dt = []
+        original = model._profile_one_layer
+
+        def record(m, inputs, times):
+            original(m, inputs, times)
+            dt.append((m.i, times[-1]))
+
+        model._profile_one_layer = record
+        model.predict(x, profile=True)
+    split = next(i for i, m in enumerate(model.model) if type(m).__name__ == "C2PSA")
+    backbone = sum(t for i, t in dt if i <= split)
+    return backbone, sum(t for i, t in dt if i > split)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", default=["yolo11n.yaml", "yolo11n-starnet.yaml"])
+    parser.add_argument("--imgsz", type=int, default=640)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    rows = [(cfg, *profile(cfg, args.imgsz)) for cfg in args.models]
+    LOGGER.info("\n| model | backbone up to C2PSA (ms) | neck + Detect (ms) | total (ms) |\n|---|---:|---:|---:|")
+    for cfg, backbone, head in rows:
+        LOGGER.info(f"| {cfg} | {backbone:.1f} | {head:.1f} | {backbone + head:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
