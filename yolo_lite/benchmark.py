@@ -3,7 +3,8 @@
 For each scale, stock YOLO11 and every backbone family (each shipped ``yolo11-<family>.yaml``) are built from their
 YAMLs with the same seed, saved as Ultralytics checkpoints, fused with ``model.fuse()`` and timed:
 
-- PyTorch on the CPU at batch 1, ONNX Runtime on the CPU running the model that Ultralytics' exporter wrote, and
+- PyTorch on the CPU at batch 1, in the default layout and channels-last (which Ultralytics' predictor uses on x86
+  CPUs), ONNX Runtime on the CPU running the model that Ultralytics' exporter wrote, and
   PyTorch on CUDA in fp32 and fp16 when a GPU is present;
 - throughput and peak memory at a larger batch on each PyTorch device.
 
