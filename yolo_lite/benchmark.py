@@ -599,6 +599,11 @@ def markdown_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _records(rows: Sequence[dict]) -> list[dict]:
+    """Return the rows with exactly the :data:`FIELDS` keys, numbers rounded for the CSV and JSON files."""
+    return [{key: _round(row[key]) for key in FIELDS} for row in rows]
+
+
 def write_csv(rows: Sequence[dict], path: str | Path) -> Path:
     """Write the rows as CSV, one column per :data:`FIELDS` key (empty where not measured).
 
@@ -613,7 +618,7 @@ def write_csv(rows: Sequence[dict], path: str | Path) -> Path:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(FIELDS))
         writer.writeheader()
-        writer.writerows({key: _round(row[key]) for key in FIELDS} for row in rows)
+        writer.writerows(_records(rows))
     return path
 
 
@@ -629,7 +634,7 @@ def write_json(rows: Sequence[dict], path: str | Path, **sections) -> Path:
         (Path): ``path``.
     """
     path = Path(path)
-    document = {**sections, "fields": FIELDS, "rows": [{key: _round(row[key]) for key in FIELDS} for row in rows]}
+    document = {**sections, "fields": FIELDS, "rows": _records(rows)}
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
     return path
 
