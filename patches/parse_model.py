@@ -22,7 +22,7 @@ from ultralytics.utils import LOGGER
 
 from yolo_lite.backbones.base import check_multiplier
 
-__all__ = ["BACKBONE_SLOTS", "wrap_parse_model"]
+__all__ = ["BACKBONE_SLOTS", "check_rows", "wrap_parse_model"]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
 
