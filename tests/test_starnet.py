@@ -66,6 +66,10 @@ def test_depth_scales_blocks_and_width_1_is_the_paper():
     assert get_backbone("starnet_s100")().width_list == [32, 20, 40, 80, 160]  # width 1 keeps 20 channels
 
 
+def test_tiny_width_keeps_a_divisor_of_channels():
+    assert starnet_s1(1, 0.01).width_list == [8, 8, 8, 8, 8]
+
+
 def test_keyword_arguments():
     assert starnet_s1(depth=0.5, width=0.25).width_list == starnet_s1(0.5, 0.25).width_list == [8, 8, 16, 24, 48]
 

@@ -54,7 +54,7 @@ def scale_channels(channels: int, width: float, divisor: int = 8) -> int:
     """Scale a channel count by ``width`` as the community YAMLs expect: ``make_divisible(int(c * width), divisor)``.
 
     Width 1 keeps ``channels`` as it is, so every variant stays the paper's network there (StarNet-S100's 20
-    channels would otherwise round up to 24).
+    channels would otherwise round up to 24). At least ``divisor`` channels remain at any width.
 
     Args:
         channels (int): Channels at width 1.
@@ -65,10 +65,10 @@ def scale_channels(channels: int, width: float, divisor: int = 8) -> int:
         (int): Scaled channel count.
 
     Examples:
-        >>> scale_channels(24, 0.25), scale_channels(20, 1.0)
-        (8, 20)
+        >>> scale_channels(24, 0.25), scale_channels(20, 1.0), scale_channels(32, 0.01)
+        (8, 20, 8)
     """
-    return channels if width == 1 else make_divisible(int(channels * width), divisor)
+    return channels if width == 1 else max(divisor, make_divisible(int(channels * width), divisor))
 
 
 def scale_depth(blocks: int, depth: float) -> int:
