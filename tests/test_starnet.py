@@ -67,11 +67,11 @@ def test_depth_scales_blocks_and_width_1_is_the_paper():
 
 
 def test_tiny_width_keeps_a_divisor_of_channels():
-    assert starnet_s1(1, 0.01).width_list == [8, 8, 8, 8, 8]
+    assert starnet_s1(1, 0.01).width_list == [8, 8, 16, 32, 64]
 
 
 def test_keyword_arguments():
-    assert starnet_s1(depth=0.5, width=0.25).width_list == starnet_s1(0.5, 0.25).width_list == [8, 8, 16, 24, 48]
+    assert starnet_s1(depth=0.5, width=0.25).width_list == starnet_s1(0.5, 0.25).width_list == [8, 8, 16, 32, 64]
 
 
 @pytest.mark.parametrize("depth, width", [(0, 1), (1, -0.5), (True, 1), (1, False), ("a", 1), (1, None), (float("nan"), 1)])

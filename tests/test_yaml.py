@@ -39,7 +39,7 @@ def test_tutorial_yaml_builds_runs_and_trains(data_yaml, tmp_path):
     model = YOLO(TUTORIAL_YAML)
     net = model.model
     assert isinstance(net.model[0], Backbone) and net.model[0].type == "starnet_s1"
-    assert net.model[0].width_list == [8, 8, 16, 24, 48]  # [0.5, 0.25] as written in the row
+    assert net.model[0].width_list == [8, 8, 16, 32, 64]  # [0.5, 0.25] as written in the row
     assert [m.i for m in net.model] == list(range(len(net.model)))  # layer numbers are the YAML's slots
     assert type(net.model[5]).__name__ == "SPPF" and type(net.model[6]).__name__ == "C2PSA"
     assert net.model[8].f == [-1, 3] and net.model[11].f == [-1, 2] and net.model[-1].f == [12, 15, 18]
@@ -49,6 +49,14 @@ def test_tutorial_yaml_builds_runs_and_trains(data_yaml, tmp_path):
     assert out[0].shape == (1, 84, 8400)
     model.train(data=str(data_yaml), project=str(tmp_path), name="tutorial", **TRAIN_ARGS)
     assert (tmp_path / "tutorial" / "weights" / "best.pt").is_file()
+
+
+def test_tutorial_network_has_the_tutorials_parameter_count():
+    """The tutorial's YAML at depth 1.0 with nc 6 is the network of its printed summary: 1,826,058 parameters."""
+    d = _with_row(0, [-1, 1, "starnet_s1", [1.0, 0.25]])
+    model = DetectionModel(d, nc=6, verbose=False)
+    assert model.model[0].width_list == [8, 8, 16, 32, 64]  # base 8 doubled per stage, as the tutorial's code does
+    assert sum(p.numel() for p in model.parameters()) == 1_826_058
 
 
 @pytest.mark.parametrize("yaml_name", SHIPPED)
@@ -62,7 +70,7 @@ def test_every_scale_builds_with_growing_params(yaml_name):
 
 def test_backbone_follows_the_scale():
     widths = {s: DetectionModel(f"yolo11{s}-starnet.yaml", verbose=False).model[0].width_list for s in "nsx"}
-    assert widths == {"n": [8, 8, 16, 24, 48], "s": [16, 16, 24, 48, 96], "x": [48, 40, 72, 144, 288]}
+    assert widths == {"n": [8, 8, 16, 32, 64], "s": [16, 16, 32, 64, 128], "x": [48, 40, 80, 160, 320]}
 
 
 def test_shipped_yaml_resolves_from_any_directory(tmp_path):
@@ -86,10 +94,10 @@ def test_empty_args_and_embed():
     d = _model_dict()
     d["backbone"][0] = [-1, 1, "starnet_s050", []]
     model = DetectionModel(d, verbose=False).eval()
-    assert model.model[0].width_list == [8, 8, 8, 16, 32]  # scale n: width 0.25
+    assert model.model[0].width_list == [8, 8, 16, 32, 64]  # scale n: width 0.25
     x = torch.zeros(2, 3, 64, 64)
     vectors = model.predict(x, embed=[2, 4])
-    assert len(vectors) == 2 and vectors[0].shape == (8 + 32,)
+    assert len(vectors) == 2 and vectors[0].shape == (16 + 64,)
     assert model.predict(x, embed=[20])[0].numel() > 0
 
 

@@ -6,7 +6,7 @@ yolo-lite installed, stays cheap for models that do not use them.
 Examples:
     >>> from yolo_lite.backbones import starnet_s1
     >>> starnet_s1(0.5, 0.25).width_list
-    [8, 8, 16, 24, 48]
+    [8, 8, 16, 32, 64]
 """
 
 import importlib

@@ -24,7 +24,7 @@ from torch import nn
 from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
-__all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth"]
+__all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth", "stage_channels"]
 
 
 def check_multiplier(name: str, value) -> float:
@@ -69,6 +69,29 @@ def scale_channels(channels: int, width: float, divisor: int = 8) -> int:
         (8, 20, 8)
     """
     return channels if width == 1 else max(divisor, make_divisible(int(channels * width), divisor))
+
+
+def stage_channels(base_dim: int, width: float, stages: int = 4) -> list[int]:
+    """Return the channels of ``stages`` stages that double their width, scaled as the community YOLO11 code does.
+
+    The base width is scaled once, ``base = scale_channels(base_dim, width)``, and stage ``i`` has ``base * 2**i``
+    channels, so every downsampling keeps the paper's exact 2x expansion (StarNet-S1 at width 0.25: 8-16-32-64, where
+    rounding each stage alone would give 8-16-24-48).
+
+    Args:
+        base_dim (int): Channels of the first stage at width 1.
+        width (float): Width multiplier.
+        stages (int): Number of stages.
+
+    Returns:
+        (list[int]): Channels of each stage.
+
+    Examples:
+        >>> stage_channels(24, 0.25), stage_channels(40, 1.0)
+        ([8, 16, 32, 64], [40, 80, 160, 320])
+    """
+    base = scale_channels(base_dim, width)
+    return [base * 2**i for i in range(stages)]
 
 
 def scale_depth(blocks: int, depth: float) -> int:

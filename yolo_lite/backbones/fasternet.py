@@ -23,7 +23,7 @@ from timm.models.fasternet import Block, Partial_conv3, PatchEmbed, PatchMerging
 from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
-from .base import Backbone, check_multiplier, scale_channels, scale_depth
+from .base import Backbone, check_multiplier, scale_depth, stage_channels
 from .registry import register_backbone
 
 __all__ = ["FasterNet"]
@@ -53,8 +53,8 @@ class FasterNet(Backbone):
         n_div (int): The partial convolution mixes ``channels // n_div`` of a stage's channels.
         act_layer (type[nn.Module]): Activation inside each block's MLP.
         depth (float): Multiplier of the blocks per stage (at least one block stays).
-        width (float): Multiplier of the embedding channels (``scale_channels``); every stage doubles them, as in
-            the paper, so each patch merging layer keeps its exact ``2x`` channel expansion.
+        width (float): Multiplier of the embedding channels; every stage doubles them, as in the paper
+            (:func:`~yolo_lite.backbones.base.stage_channels`), so each patch merging keeps its exact 2x expansion.
         drop_path_rate (float): Stochastic depth rate, increasing linearly over the blocks.
 
     Examples:
@@ -79,7 +79,8 @@ class FasterNet(Backbone):
         super().__init__()
         depth, width = check_multiplier("depth", depth), check_multiplier("width", width)
         depths = [scale_depth(d, depth) for d in depths]
-        base = scale_channels(embed_dim, width)
+        dims = stage_channels(embed_dim, width, len(depths))
+        base = dims[0]
         if isinstance(n_div, bool) or not isinstance(n_div, int) or not 1 <= n_div <= base:
             raise ValueError(
                 f"FasterNet n_div must be an integer from 1 to the embedding channels ({base}) so that the partial "
@@ -90,8 +91,7 @@ class FasterNet(Backbone):
 
         drop_path = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         stages = []
-        for i, blocks in enumerate(depths):
-            dim = base * 2**i
+        for i, (blocks, dim) in enumerate(zip(depths, dims)):
             rates, drop_path = drop_path[:blocks], drop_path[blocks:]
             stages.append(
                 Block(

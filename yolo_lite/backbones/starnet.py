@@ -14,7 +14,7 @@ import torch
 from timm.models.starnet import Block, ConvBN
 from torch import nn
 
-from .base import Backbone, check_multiplier, scale_channels, scale_depth
+from .base import Backbone, check_multiplier, scale_channels, scale_depth, stage_channels
 from .registry import register_backbone
 
 __all__ = ["StarNet"]
@@ -32,7 +32,8 @@ class StarNet(Backbone):
         depths (tuple[int, ...]): Blocks per stage at depth 1.
         mlp_ratio (int): Expansion of each block's star operation.
         depth (float): Multiplier of the blocks per stage (at least one block stays).
-        width (float): Multiplier of the stem and stage channels.
+        width (float): Multiplier of the stem channels and of ``base_dim``; every stage doubles the scaled base, as in
+            the paper and the community YOLO11 code (:func:`~yolo_lite.backbones.base.stage_channels`).
         drop_path_rate (float): Stochastic depth rate, increasing linearly over the blocks.
 
     Examples:
@@ -59,8 +60,7 @@ class StarNet(Backbone):
 
         drop_path = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
         stages = []
-        for i, blocks in enumerate(depths):
-            dim = scale_channels(base_dim * 2**i, width)
+        for i, (blocks, dim) in enumerate(zip(depths, stage_channels(base_dim, width, len(depths)))):
             rates, drop_path = drop_path[:blocks], drop_path[blocks:]
             downsample = ConvBN(prev_chs, dim, kernel_size=3, stride=2, padding=1)
             stages.append(nn.Sequential(downsample, *(Block(dim, mlp_ratio, rate) for rate in rates)))
