@@ -1,6 +1,6 @@
 """Import-time patches that teach Ultralytics the yolo-lite backbone rows, and take them back.
 
-Four Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
+Six Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
 original for everything else, so stock models build and run exactly as without the plugin:
 
 - ``ultralytics.nn.tasks.parse_model``: a backbone row (``[-1, 1, starnet_s1, [0.5, 0.25]]``) fills layer slots 0-4;
@@ -9,6 +9,10 @@ original for everything else, so stock models build and run exactly as without t
 - ``ultralytics.nn.tasks.BaseModel.fuse``: fusion also folds BatchNorm inside the backbones (:mod:`.fuse`).
 - ``ultralytics.nn.tasks.yaml_model_load``: ``yolo11n-starnet.yaml`` resolves to the YAML shipped in
   ``yolo_lite.cfg`` from any working directory (:mod:`.yaml_lookup`).
+- ``ultralytics.nn.tasks.initialize_weights``: backbones keep their BatchNorm eps, so pretrained features stay as
+  released (:mod:`.init_weights`).
+- ``ultralytics.nn.tasks.torch_safe_load``: a checkpoint's model is rebuilt without fetching its backbone's weights
+  again (:mod:`.checkpoint`).
 
 :func:`apply` is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe,
 and each wrapper keeps the original as ``__wrapped__``. A module-level function is replaced wherever an Ultralytics
@@ -29,7 +33,9 @@ from __future__ import annotations
 import sys
 import threading
 
+from .checkpoint import wrap_torch_safe_load
 from .fuse import wrap_fuse
+from .init_weights import wrap_initialize_weights
 from .parse_model import wrap_parse_model
 from .predict import wrap_predict_once
 from .yaml_lookup import wrap_yaml_model_load
@@ -48,6 +54,8 @@ def _targets():
     yield tasks.BaseModel, "_predict_once", wrap_predict_once
     yield tasks.BaseModel, "fuse", wrap_fuse
     yield tasks, "yaml_model_load", wrap_yaml_model_load
+    yield tasks, "initialize_weights", wrap_initialize_weights
+    yield tasks, "torch_safe_load", wrap_torch_safe_load
 
 
 def _holders(owner: object, attribute: str, value: object) -> list[object]:

@@ -1,7 +1,8 @@
 """The ``parse_model`` patch: a yolo-lite backbone row fills layer slots 0-4 of an Ultralytics model.
 
-The YAML row ``[-1, 1, starnet_s1, [depth, width]]`` (or ``[]`` for the scale's multipliers) must come first. It
-stands for five layer slots holding the backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer
+The YAML row ``[-1, 1, starnet_s1, [depth, width]]`` (``[]`` for the scale's multipliers, ``[1, 1, weights]`` to start
+from released or own weights, see :mod:`yolo_lite.backbones.pretrained`), or ``[-1, 1, timm, [model_name]]`` for any
+timm model (``[model_name, weights]`` with weights), must come first. It stands for five layer slots holding the backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer
 5, as in the community tutorials. The wrapper builds the backbone, hands Ultralytics' own ``parse_model`` the YAML
 with that row replaced by five ``Index`` rows that carry the backbone's channels (Ultralytics' own way to pick a
 feature from a list), and puts the backbone itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no
@@ -20,17 +21,22 @@ from collections.abc import Callable
 import torch
 from ultralytics.utils import LOGGER
 
-from yolo_lite.backbones.base import check_multiplier
+from yolo_lite.backbones.base import Backbone, check_multiplier
+from yolo_lite.backbones.pretrained import check_weights, resolve
 
-__all__ = ["BACKBONE_SLOTS", "check_rows", "wrap_parse_model"]
+__all__ = ["BACKBONE_SLOTS", "FROM_CHECKPOINT", "TIMM", "check_rows", "wrap_parse_model"]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
+TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
+FROM_CHECKPOINT = "yolo_lite_from_checkpoint"  # model-dict key: the backbone's weights come from a checkpoint
 
 
 def _is_backbone_name(name: object) -> bool:
     """Return True if ``name`` is a yolo-lite backbone; the backbone families are imported only for unknown names."""
     from ultralytics.nn import tasks
 
+    if name == TIMM:
+        return True
     if not isinstance(name, str) or name.startswith(("nn.", "torchvision.ops.")) or name in vars(tasks):
         return False
     from yolo_lite.backbones import is_backbone
@@ -53,7 +59,8 @@ def _check_module(row: int, name: object) -> None:
 
     raise ValueError(
         f"YAML row {row}: unknown module {name!r}. Use an Ultralytics module (Conv, C3k2, SPPF, nn.Upsample, ...) "
-        f"or, as the first backbone row, a yolo-lite backbone: {', '.join(list_backbones())}"
+        f"or, as the first backbone row, a yolo-lite backbone ({', '.join(list_backbones())}) or `timm` with a timm "
+        f"model name as its args"
     )
 
 
@@ -79,21 +86,61 @@ def _check_from(row: int, layer: int, name: str, f: object, empty: frozenset[int
             )
 
 
-def _multipliers(d: dict, args: list) -> tuple[float, float]:
-    """Return the backbone's ``(depth, width)``: its own args, or the YAML scale's when args are empty."""
-    if args:
-        if not isinstance(args, list) or len(args) != 2:
-            raise ValueError(
-                f"backbone args must be [depth, width] such as [0.5, 0.25], or [] to follow the YAML scale; "
-                f"got {args!r}"
-            )
-        return check_multiplier("depth", args[0]), check_multiplier("width", args[1])
-    scales = d.get("scales")
-    if scales:
-        depth, width = scales[d.get("scale") or next(iter(scales))][:2]  # check_rows checked the scale
-    else:
-        depth, width = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
-    return check_multiplier("depth", depth), check_multiplier("width", width)
+def _family_args(d: dict, args: list) -> tuple[float, float, str | None]:
+    """Return a family row's ``(depth, width, weights)``: its own args, or the YAML scale's multipliers for ``[]``."""
+    if not args:
+        scales = d.get("scales")
+        if scales:
+            depth, width = scales[d.get("scale") or next(iter(scales))][:2]  # check_rows checked the scale
+        else:
+            depth, width = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
+        return check_multiplier("depth", depth), check_multiplier("width", width), None
+    if not isinstance(args, list) or len(args) not in (2, 3):
+        raise ValueError(
+            f"backbone args must be [depth, width] such as [0.5, 0.25], [1, 1, weights] for pretrained weights, or "
+            f"[] to follow the YAML scale; got {args!r}"
+        )
+    depth, width = check_multiplier("depth", args[0]), check_multiplier("width", args[1])
+    weights = check_weights(args[2]) if len(args) == 3 else None
+    if weights and (depth, width) != (1, 1):
+        raise ValueError(
+            f"pretrained weights need the paper's network, depth = width = 1: write [1, 1, {args[2]!r}], or drop "
+            f"the weights to train [{args[0]}, {args[1]}] from scratch"
+        )
+    return depth, width, weights
+
+
+def _timm_args(args: list) -> tuple[str, str | None]:
+    """Return a ``timm`` row's ``(model_name, weights)`` from ``[name]`` or ``[name, weights]``."""
+    if not isinstance(args, list) or len(args) not in (1, 2) or not isinstance(args[0], str):
+        raise ValueError(
+            f"a timm backbone row takes [model_name] or [model_name, weights], e.g. [-1, 1, timm, "
+            f"[mobilenetv4_conv_small, imagenet]]; got {args!r}"
+        )
+    return args[0], check_weights(args[1]) if len(args) == 2 else None
+
+
+def _build_backbone(d: dict, name: str, args: list) -> tuple[Backbone, str]:
+    """Build the backbone of row 0 with its weights; return it and a description for the log.
+
+    A model dict read from a checkpoint (marked by the ``torch_safe_load`` patch) gets its weights from that
+    checkpoint right after this build, so the row's ``weights`` are not fetched again.
+    """
+    from_checkpoint = bool(d.get(FROM_CHECKPOINT))
+    if name == TIMM:
+        from yolo_lite.backbones.timm_backbone import TimmBackbone
+
+        model_name, weights = _timm_args(args)
+        backbone = TimmBackbone(model_name, weights=None if from_checkpoint else weights)
+        return backbone, f"timm {model_name}" + (f", weights {weights}" if weights else "")
+
+    from yolo_lite.backbones import get_backbone
+
+    depth, width, weights = _family_args(d, args)
+    backbone = get_backbone(name)(depth, width)
+    if weights and not from_checkpoint:
+        backbone.load_pretrained(resolve(name, weights))
+    return backbone, f"{name}(depth={depth:g}, width={width:g}" + (f", weights={weights})" if weights else ")")
 
 
 def _slot_channels(backbone: torch.nn.Module, name: str) -> list[int]:
@@ -140,19 +187,16 @@ def check_rows(d: dict, empty: frozenset[int] = frozenset()) -> int:
 
 def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.nn.Sequential, list[int]]:
     """Build a model whose first row is a yolo-lite backbone, delegating every other row to ``original``."""
-    from yolo_lite.backbones import get_backbone
-
     _, _, name, args = d["backbone"][0]
-    depth, width = _multipliers(d, args)
-    backbone = get_backbone(name)(depth, width)
+    backbone, description = _build_backbone(d, name, args)
     channels = _slot_channels(backbone, name)
     check_rows(d, empty=frozenset(k for k, c in enumerate(channels) if not c))
-    backbone.i, backbone.f, backbone.type = 0, -1, name
+    backbone.i, backbone.f, backbone.type = 0, -1, name if name != TIMM else f"timm.{args[0]}"
     backbone.np = sum(p.numel() for p in backbone.parameters())
     if verbose:
         LOGGER.info(
-            f"yolo-lite: layers 0-4 are the features of {name}(depth={depth:g}, width={width:g}), {backbone.np:,} "
-            f"params, channels {channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
+            f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
+            f"{channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
         )
     index_rows = [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)]
     layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)

@@ -16,9 +16,10 @@ SCALES = "nslmx"
 def shipped_yaml(name: str | Path) -> Path | None:
     """Return the shipped YAML that a bare model name such as ``yolo11n-starnet.yaml`` refers to, else None.
 
-    A scaled name maps to ``CFG_DIR / name``; Ultralytics' loader then reads the unscaled file
-    (``yolo11-starnet.yaml``) and takes the scale from the name, as it does for its own YAMLs. A path that exists,
-    or that names a directory, is the user's file and is left alone.
+    A scaled name maps to ``CFG_DIR / name``; Ultralytics' loader then reads that file if it is shipped (a YAML for
+    one scale, e.g. ``yolo11n-starnet-imagenet.yaml``), else the unscaled file (``yolo11-starnet.yaml``), and takes
+    the scale from the name, as it does for its own YAMLs. A path that exists, or that names a directory, is the
+    user's file and is left alone.
 
     Args:
         name (str | Path): The model argument as the user gave it.
@@ -36,7 +37,7 @@ def shipped_yaml(name: str | Path) -> Path | None:
     if path.exists() or path.parent != Path(".") or path.suffix not in {".yaml", ".yml"}:
         return None
     unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", path.name)
-    return CFG_DIR / path.name if (CFG_DIR / unscaled).is_file() else None
+    return CFG_DIR / path.name if (CFG_DIR / path.name).is_file() or (CFG_DIR / unscaled).is_file() else None
 
 
 def wrap_yaml_model_load(original: Callable) -> Callable:

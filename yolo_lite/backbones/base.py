@@ -24,6 +24,8 @@ from torch import nn
 from ultralytics.utils.ops import make_divisible
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
+from .pretrained import read_state_dict
+
 __all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth", "stage_channels"]
 
 
@@ -111,22 +113,6 @@ def scale_depth(blocks: int, depth: float) -> int:
     return max(1, round(blocks * depth))
 
 
-def _read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
-    """Read a state dict from a checkpoint path or mapping, unwrapping ``{"state_dict": ...}``/``{"model": ...}``."""
-    if isinstance(weights, (str, Path)):
-        path = Path(weights)
-        if not path.is_file():
-            raise ValueError(f"pretrained weights file '{path}' does not exist; pass a path or a state dict")
-        weights = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(weights, Mapping):
-        raise ValueError(f"pretrained weights must be a path or a state dict, got {type(weights).__name__}")
-    for key in ("state_dict", "model"):
-        if isinstance(weights.get(key), Mapping):
-            weights = weights[key]
-            break
-    return {k.removeprefix("module."): v for k, v in weights.items()}
-
-
 class Backbone(nn.Module):
     """Base class of yolo-lite backbones: declared features, and loading of released weights.
 
@@ -183,8 +169,8 @@ class Backbone(nn.Module):
         """Load released weights (official or timm layout) into this backbone.
 
         Args:
-            weights (str | Path | Mapping): A checkpoint file or a state dict; ``{"state_dict": ...}`` and
-                ``{"model": ...}`` wrappers are unwrapped.
+            weights (str | Path | Mapping): A checkpoint file (``torch.save`` or ``.safetensors``) or a state dict;
+                ``{"state_dict": ...}`` and ``{"model": ...}`` wrappers are unwrapped.
             strict (bool): Raise if any backbone parameter is missing or any key is left unused.
 
         Returns:
@@ -193,7 +179,7 @@ class Backbone(nn.Module):
         Raises:
             ValueError: The checkpoint does not fit this backbone; the message lists the missing and unexpected keys.
         """
-        state_dict = self.checkpoint_filter(_read_state_dict(weights))
+        state_dict = self.checkpoint_filter(read_state_dict(weights))
         own = self.state_dict()
         wrong_shape = [k for k, v in state_dict.items() if k in own and own[k].shape != v.shape]
         missing = [k for k in own if k not in state_dict]

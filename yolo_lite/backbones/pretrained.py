@@ -1,0 +1,165 @@
+"""ImageNet weights for yolo-lite backbones: what a YAML row's ``weights`` argument may be, and fetching it.
+
+A backbone row ``[-1, 1, starnet_s1, [1, 1, weights]]`` loads ``weights`` when the row is built, so every rebuild of
+the model (Ultralytics' trainer rebuilds it from the YAML) starts from them. ``weights`` is one of:
+
+- ``True`` or ``"imagenet"``: the paper's released ImageNet weights for that variant, fetched once and cached.
+  StarNet and FasterNet come through timm's pretrained configs (``timm.create_model(name, pretrained=True)``, cached
+  by the Hugging Face Hub client); MicroNet from the release links of the official README, cached by
+  ``torch.hub`` in ``<torch.hub.get_dir()>/checkpoints``.
+- a local file (``.pth``, ``.pth.tar``, ``.bin``, ``.safetensors``) in the official or timm layout;
+- a URL (``https://``, ``file://``), downloaded once into ``torch.hub``'s cache.
+
+Offline, a download that is not cached yet raises a ``ValueError`` naming the file and where to put it.
+
+Examples:
+    >>> from yolo_lite.backbones.pretrained import check_weights
+    >>> check_weights("imagenet"), check_weights(None)
+    ('imagenet', None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+
+__all__ = ["IMAGENET", "MICRONET_URL", "check_weights", "fetch_imagenet", "imagenet_source", "read_state_dict", "resolve"]
+
+IMAGENET = "imagenet"  # the documented name of the released weights; True means the same
+MICRONET_URL = "http://www.svcl.ucsd.edu/projects/micronet/assets/{}.pth"  # official README, micronet-m0 ... m3
+
+
+def check_weights(weights: object) -> str | None:
+    """Return the ``weights`` argument of a backbone row in canonical form, or raise a clear ValueError.
+
+    Args:
+        weights (object): ``None``/``False`` (random init), ``True``/``"imagenet"``, a file path or a URL.
+
+    Returns:
+        (str | None): ``None``, ``"imagenet"``, or the path/URL as a string.
+    """
+    if weights is None or weights is False:
+        return None
+    if weights is True or weights == IMAGENET:
+        return IMAGENET
+    if isinstance(weights, (str, Path)) and str(weights):
+        return str(weights)
+    raise ValueError(
+        f"backbone weights must be True or 'imagenet' (the released ImageNet weights), a file path or a URL, "
+        f"got {weights!r}"
+    )
+
+
+def imagenet_source(variant: str) -> str | None:
+    """Return where the released ImageNet weights of ``variant`` come from (a timm model tag or a URL), else None.
+
+    Examples:
+        >>> imagenet_source("starnet_s1"), imagenet_source("micronet_m3")
+        ('timm/starnet_s1.in1k', 'http://www.svcl.ucsd.edu/projects/micronet/assets/micronet-m3.pth')
+        >>> imagenet_source("starnet_s050") is None  # trained in the paper, weights never released
+        True
+    """
+    if variant.startswith("micronet_"):
+        return MICRONET_URL.format(variant.replace("_", "-"))
+    import timm
+
+    if not timm.is_model(variant):
+        return None
+    cfg = timm.models.get_pretrained_cfg(variant)
+    return (cfg.hf_hub_id or cfg.url or None) if cfg is not None else None
+
+
+def _released(prefix: str) -> list[str]:
+    """Return the registered variants starting with ``prefix`` that have released weights."""
+    from .registry import list_backbones
+
+    return [name for name in list_backbones() if name.startswith(prefix) and imagenet_source(name)]
+
+
+def _fetch_url(url: str) -> dict[str, torch.Tensor]:
+    """Download ``url`` once into torch.hub's cache and return its state dict; a failure says where to put it."""
+    name = Path(urlparse(url).path).name
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / name
+    try:
+        return read_state_dict(torch.hub.load_state_dict_from_url(url, map_location="cpu", weights_only=True))
+    except Exception as e:  # no network, HTTP error, unreadable download: one message with the way out
+        raise ValueError(
+            f"could not download backbone weights {url} ({type(e).__name__}: {e}). Offline, download it elsewhere and "
+            f"place it at {cached} (torch.hub's cache, set by TORCH_HOME), or pass the file's path as the row's "
+            f"weights"
+        ) from e
+
+
+def fetch_imagenet(variant: str) -> dict[str, torch.Tensor]:
+    """Return the released ImageNet weights of ``variant`` as a state dict, downloading them once.
+
+    Args:
+        variant (str): A registered backbone name, e.g. ``"starnet_s1"``.
+
+    Returns:
+        (dict[str, torch.Tensor]): The checkpoint's state dict (official or timm layout, classifier included).
+
+    Raises:
+        ValueError: ``variant`` has no released weights, or they cannot be fetched (offline and not cached).
+    """
+    source = imagenet_source(variant)
+    if source is None:
+        family = variant.split("_")[0]
+        raise ValueError(
+            f"{variant} has no released ImageNet weights; {family} variants with weights: "
+            f"{', '.join(_released(family + '_')) or 'none'}. Pick one of them or drop the weights argument"
+        )
+    if "://" in source:
+        return _fetch_url(source)
+    import timm
+
+    try:
+        return timm.create_model(variant, pretrained=True).state_dict()
+    except Exception as e:  # offline and not in the Hugging Face cache, or a hub error
+        raise ValueError(
+            f"could not fetch the ImageNet weights of {variant} through timm ({source} on the Hugging Face Hub, "
+            f"{type(e).__name__}: {e}). On a machine with network, run `python -c \"import timm; "
+            f"timm.create_model('{variant}', pretrained=True)\"` to fill the cache (HF_HOME), or download "
+            f"https://huggingface.co/{source}/resolve/main/model.safetensors and pass its path as the row's weights"
+        ) from e
+
+
+def read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
+    """Read a state dict from a checkpoint file or mapping, unwrapping ``{"state_dict": ...}``/``{"model": ...}``.
+
+    Args:
+        weights (str | Path | Mapping): A ``.safetensors`` file, a ``torch.save`` file (read with
+            ``weights_only=True``), or a state dict.
+
+    Returns:
+        (dict[str, torch.Tensor]): The state dict, ``module.`` prefixes (DataParallel) removed.
+    """
+    if isinstance(weights, (str, Path)):
+        path = Path(weights)
+        if not path.is_file():
+            raise ValueError(f"pretrained weights file '{path}' does not exist; pass a path, a URL or a state dict")
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            weights = load_file(path)
+        else:
+            weights = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"pretrained weights must be a path or a state dict, got {type(weights).__name__}")
+    for key in ("state_dict", "model"):
+        if isinstance(weights.get(key), Mapping):
+            weights = weights[key]
+            break
+    return {k.removeprefix("module."): v for k, v in weights.items()}
+
+
+def resolve(variant: str, weights: str) -> dict[str, torch.Tensor] | str:
+    """Return the state dict (or file) that ``weights``, as :func:`check_weights` returned it, names for ``variant``."""
+    if weights == IMAGENET:
+        return fetch_imagenet(variant)
+    if "://" in weights:
+        return _fetch_url(weights)
+    return weights
