@@ -4,7 +4,7 @@ A backbone row with ``weights`` loads them whenever the row is built. Ultralytic
 model from the model dict saved in it and then copies the checkpoint's weights in (``YOLO("best.pt").train()``), so the
 row's weights would be fetched only to be overwritten, and offline, or with the file gone, the rebuild would fail. The
 wrapper marks the model dict of every loaded checkpoint whose layer 0 is a yolo-lite backbone; the ``parse_model``
-patch then builds that backbone without fetching (:data:`~.parse_model.FROM_CHECKPOINT`).
+patch then builds that backbone without fetching (:data:`~.parse_model.SKIP_ROW_WEIGHTS`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from yolo_lite.backbones.base import Backbone
 
-from .parse_model import FROM_CHECKPOINT
+from .parse_model import SKIP_ROW_WEIGHTS
 
 __all__ = ["wrap_torch_safe_load"]
 
@@ -36,7 +36,7 @@ def wrap_torch_safe_load(original: Callable) -> Callable:
             model = ckpt.get(key) if isinstance(ckpt, dict) else None
             layers = getattr(model, "model", None)
             if isinstance(getattr(model, "yaml", None), dict) and layers and isinstance(layers[0], Backbone):
-                model.yaml[FROM_CHECKPOINT] = True
+                model.yaml[SKIP_ROW_WEIGHTS] = True
         return ckpt, file
 
     return torch_safe_load

@@ -24,11 +24,13 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
-__all__ = ["BACKBONE_SLOTS", "FROM_CHECKPOINT", "TIMM", "check_rows", "wrap_parse_model"]
+__all__ = ["BACKBONE_SLOTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "wrap_parse_model"]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
 TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
-FROM_CHECKPOINT = "yolo_lite_from_checkpoint"  # model-dict key: the backbone's weights come from a checkpoint
+# Model-dict key: build the backbone without fetching the row's weights, because they come from elsewhere (a
+# checkpoint's model being rebuilt by the trainer; a size count, which needs no weights).
+SKIP_ROW_WEIGHTS = "yolo_lite_skip_row_weights"
 
 
 def _is_backbone_name(name: object) -> bool:
@@ -123,22 +125,22 @@ def _timm_args(args: list) -> tuple[str, str | None]:
 def _build_backbone(d: dict, name: str, args: list) -> tuple[Backbone, str]:
     """Build the backbone of row 0 with its weights; return it and a description for the log.
 
-    A model dict read from a checkpoint (marked by the ``torch_safe_load`` patch) gets its weights from that
-    checkpoint right after this build, so the row's ``weights`` are not fetched again.
+    A model dict marked with :data:`SKIP_ROW_WEIGHTS` (the ``torch_safe_load`` patch marks every checkpoint's, whose
+    weights the trainer copies in right after this build) is built without fetching the row's ``weights``.
     """
-    from_checkpoint = bool(d.get(FROM_CHECKPOINT))
+    skip_weights = bool(d.get(SKIP_ROW_WEIGHTS))
     if name == TIMM:
         from yolo_lite.backbones.timm_backbone import TimmBackbone
 
         model_name, weights = _timm_args(args)
-        backbone = TimmBackbone(model_name, weights=None if from_checkpoint else weights)
+        backbone = TimmBackbone(model_name, weights=None if skip_weights else weights)
         return backbone, f"timm {model_name}" + (f", weights {weights}" if weights else "")
 
     from yolo_lite.backbones import get_backbone
 
     depth, width, weights = _family_args(d, args)
     backbone = get_backbone(name)(depth, width)
-    if weights and not from_checkpoint:
+    if weights and not skip_weights:
         backbone.load_pretrained(resolve(name, weights))
     return backbone, f"{name}(depth={depth:g}, width={width:g}" + (f", weights={weights})" if weights else ")")
 

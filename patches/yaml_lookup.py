@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CFG_DIR", "shipped_yaml", "wrap_yaml_model_load"]
+__all__ = ["CFG_DIR", "shipped_models", "shipped_yaml", "wrap_yaml_model_load"]
 
 CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
 SCALES = "nslmx"
@@ -38,6 +38,25 @@ def shipped_yaml(name: str | Path) -> Path | None:
         return None
     unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", path.name)
     return CFG_DIR / path.name if (CFG_DIR / path.name).is_file() or (CFG_DIR / unscaled).is_file() else None
+
+
+def shipped_models(scale: str) -> list[str]:
+    """Return the names of every shipped model at ``scale``, sorted: ``yolo11{scale}-{tag}.yaml`` for each tag.
+
+    A tag is shipped for every scale as ``yolo11-{tag}.yaml`` or for one scale as ``yolo11{scale}-{tag}.yaml``.
+
+    Args:
+        scale (str): A scale letter, one of ``nslmx``.
+
+    Returns:
+        (list[str]): Model names that :func:`shipped_yaml` resolves.
+
+    Examples:
+        >>> "yolo11n-starnet.yaml" in shipped_models("n")
+        True
+    """
+    names = {p.name.replace("yolo11-", f"yolo11{scale}-", 1) for p in CFG_DIR.glob("yolo11-*.yaml")}
+    return sorted(names | {p.name for p in CFG_DIR.glob(f"yolo11{scale}-*.yaml")})
 
 
 def wrap_yaml_model_load(original: Callable) -> Callable:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ultralytics.nn.tasks import DetectionModel
+from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from .backbones import get_backbone, list_backbones
-from .patches.yaml_lookup import CFG_DIR
+from .patches.parse_model import SKIP_ROW_WEIGHTS
+from .patches.yaml_lookup import shipped_models
 
 __all__ = ["backbone_table", "model_summary", "summary_table"]
 
@@ -21,7 +22,7 @@ SCALES = "nsmlx"
 
 
 def model_summary(cfg: str, imgsz: int = 640) -> dict:
-    """Build a detection model from a YAML name and return its size.
+    """Build a detection model from a YAML name and return its size; a backbone row's weights are not fetched.
 
     Args:
         cfg (str): A model YAML such as ``"yolo11n-starnet.yaml"`` or ``"yolo11n.yaml"``.
@@ -34,7 +35,7 @@ def model_summary(cfg: str, imgsz: int = 640) -> dict:
         >>> model_summary("yolo11n-starnet.yaml")["params"] < model_summary("yolo11n.yaml")["params"]
         True
     """
-    model = DetectionModel(cfg, verbose=False)
+    model = DetectionModel({**yaml_model_load(cfg), SKIP_ROW_WEIGHTS: True}, verbose=False)
     return dict(
         model=cfg, backbone=model.model[0].type, params=get_num_params(model), gflops=get_flops(model, imgsz)
     )
@@ -50,15 +51,14 @@ def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
     Returns:
         (str): The table, one row per scale and model.
     """
-    families = ["", *(p.stem.removeprefix("yolo11") for p in sorted(CFG_DIR.glob("yolo11-*.yaml")))]
     lines = [
         f"| model | backbone (layer 0) | params (M) | GFLOPs @{imgsz} | params vs stock | GFLOPs vs stock |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for scale in scales:
         stock = None
-        for family in families:
-            row = model_summary(f"yolo11{scale}{family}.yaml", imgsz)
+        for name in [f"yolo11{scale}.yaml", *shipped_models(scale)]:
+            row = model_summary(name, imgsz)
             stock = stock or row
             lines.append(
                 f"| {Path(row['model']).stem} | {row['backbone'].rsplit('.', 1)[-1]} | {row['params'] / 1e6:.2f} | "
