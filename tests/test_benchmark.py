@@ -1,4 +1,5 @@
-"""`yolo-lite benchmark`: the quick CI run writes every output, accuracy mode trains and validates, bad input fails."""
+"""`yolo-lite benchmark`: the quick CI run writes every output, the accuracy run trains every model per seed and reports
+mean, spread and the frontier, a model that cannot be built is skipped, data YAMLs resolve, bad input fails."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import yaml
 from PIL import Image
 
-from yolo_lite.benchmark import FIELDS, run_benchmark, time_interleaved
+from yolo_lite.benchmark import FIELDS, pareto_frontier, run_benchmark, select_models, shipped_models, time_interleaved
+from yolo_lite.benchmark import accuracy, models
 from yolo_lite.cli import main
+from yolo_lite.patches import yaml_lookup
 
 from .conftest import IMGSZ
 
@@ -27,6 +33,9 @@ MEASURED = [  # fields every CPU run fills with a positive number, ONNX included
 ]
 SPREADS = ["cpu_iqr_ms", "onnx_iqr_ms"]  # >= 0: the files round to 0.1 us
 CUDA_FIELDS = [key for key in FIELDS if key.startswith("cuda_")]
+ACCURACY_FIELDS = [key for key in FIELDS if key.startswith("map50") or key in {"seeds", "train_imgsz", "frontier"}]
+SKIPPED = "yolo11n-starnet-imagenet"  # simulated: its ImageNet weights "cannot be downloaded"
+OFFLINE = "cannot download the ImageNet weights of starnet_s050: no network"
 
 
 def check_png(path: Path) -> None:
@@ -37,12 +46,19 @@ def check_png(path: Path) -> None:
         assert image.format == "PNG" and min(image.size) >= 200
 
 
-def table_rows(markdown: str) -> list[str]:
-    """Return the model names of the markdown table's body rows."""
-    return [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| yolo11")]
+def tables(markdown: str) -> dict[str, list[list[str]]]:
+    """Return the markdown's tables by ``###`` heading: the cells of each header and body row."""
+    found, heading = {}, None
+    for line in markdown.splitlines():
+        if line.startswith("### "):
+            heading = line[4:]
+            found[heading] = []
+        elif heading and line.startswith("| "):
+            found[heading].append([cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]])
+    return found
 
 
-def test_quick_cli_writes_table_csv_json_and_png(tmp_path):
+def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     exe = shutil.which("yolo-lite", path=str(Path(sys.executable).parent))
     assert exe, "the `yolo-lite` console script is installed with the package"
     out = tmp_path / "bench"
@@ -52,53 +68,170 @@ def test_quick_cli_writes_table_csv_json_and_png(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "AutoUpdate" not in result.stdout + result.stderr  # the ONNX export never tries to pip-install anything
     family = "starnet"
-    models = ["yolo11n", f"yolo11n-{family}"]
+    names = ["yolo11n", f"yolo11n-{family}"]
 
-    assert table_rows(result.stdout) == models  # the table on stdout, one row per model
     markdown = (out / "benchmark.md").read_text()
     assert f"`yolo-lite benchmark --quick --out {out}`" in markdown.splitlines()[2]
-    assert table_rows(markdown) == models
+    for text in (markdown, result.stdout + result.stderr):  # the same tables in the file and on the console
+        found = tables(text)
+        assert list(found) == ["Sizes", "PyTorch CPU", "PyTorch CPU channels-last", "ONNX Runtime CPU"]
+        assert all([row[0] for row in rows[1:]] == names for rows in found.values())
+    found = tables(markdown)
+    assert found["Sizes"][0] == ["model", "backbone", "params (M)", f"GFLOPs @{IMGSZ}", ".pt MB", ".onnx MB"]
+    assert found["PyTorch CPU"][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s", "img/s @batch 2", "peak MB"]
+    assert found["ONNX Runtime CPU"][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s"]
+    assert found["PyTorch CPU"][1][2] == "1.00" and re.fullmatch(r"[\d.]+ \([\d.]+\)", found["PyTorch CPU"][2][1])
 
     with (out / "benchmark.csv").open(newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
-    assert reader.fieldnames == list(FIELDS) and [row["model"] for row in rows] == models
+    assert reader.fieldnames == list(FIELDS) and [row["model"] for row in rows] == names
     assert all(float(row[key]) > 0 for row in rows for key in MEASURED)
     assert all(float(row[key]) >= 0 for row in rows for key in SPREADS)
 
     report = json.loads((out / "benchmark.json").read_text())
     assert report["command"].startswith("yolo-lite benchmark --quick")
     assert ENVIRONMENT_KEYS <= report["environment"].keys() and report["environment"]["threads"] >= 1
-    quick = dict(scales=["n"], families=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, accuracy=False)
+    quick = dict(scales=["n"], models=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, accuracy=False)
     assert {key: report["settings"][key] for key in quick} == quick
     assert report["fields"] == FIELDS
     for row in report["rows"]:
         assert row.keys() == FIELDS.keys()
         assert all(row[key] > 0 for key in MEASURED) and all(row[key] >= 0 for key in SPREADS), row
         assert all((row[key] is None) != torch.cuda.is_available() for key in CUDA_FIELDS), row
-        assert row["map50"] is None and row["map50_95"] is None and row["epochs"] is None
+        assert all(row[key] is None for key in ACCURACY_FIELDS) and row["epochs"] is None and row["skipped"] is None
         assert row["params"] == int(row["params"]) and row["imgsz"] == IMGSZ
     stock, lite = report["rows"]
-    assert stock["family"] == "stock" and stock["cpu_vs_stock"] == stock["onnx_vs_stock"] == 1.0
-    assert lite["family"] == family and lite["params"] < stock["params"] and lite["gflops"] < stock["gflops"]
+    assert stock["family"] == "stock" and stock["tag"] == "yolo11" and stock["cpu_vs_stock"] == stock["onnx_vs_stock"]
+    assert stock["cpu_vs_stock"] == 1.0
+    assert lite["family"] == lite["tag"] == family and lite["params"] < stock["params"] < 3e6
+    assert lite["gflops"] < stock["gflops"]
     check_png(out / "benchmark.png")
 
 
-def test_accuracy_mode_trains_and_validates_two_models(data_yaml, tmp_path):
-    rows = run_benchmark(
-        families=["starnet"], scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=2, batch_rounds=1, onnx=False,
-        accuracy=True, data=data_yaml, epochs=1, train_kwargs=dict(batch=8, workers=0, device="cpu"), out_dir=tmp_path,
-    )
-    assert [row["model"] for row in rows] == ["yolo11n", "yolo11n-starnet"]
-    for row in rows:
-        assert row["epochs"] == 1 and 0.0 <= row["map50_95"] <= row["map50"] <= 1.0
-        assert row["onnx_ms"] is None and row["cpu_ms"] > 0
-        assert (tmp_path / "train" / row["model"] / "weights" / "best.pt").is_file()
-    report = json.loads((tmp_path / "benchmark.json").read_text())
-    assert report["settings"]["data"] == str(data_yaml) and report["settings"]["epochs"] == 1
-    assert [row["map50_95"] for row in report["rows"]] == [pytest.approx(row["map50_95"], abs=1e-4) for row in rows]
-    assert "| mAP50 | mAP50-95 |" in (tmp_path / "benchmark.md").read_text()
-    check_png(tmp_path / "benchmark.png")
+@pytest.fixture
+def offline_imagenet_model(monkeypatch):
+    """Ship a simulated ``yolo11n-starnet-imagenet.yaml`` whose build fails as an offline weights download does."""
+    shipped, build = models.shipped_models, models.build_model
+
+    def build_offline(name, seed):
+        if Path(name).stem == SKIPPED:
+            raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
+        return build(name, seed)
+
+    monkeypatch.setattr(models, "shipped_models", lambda scale: sorted([*shipped(scale), f"{SKIPPED}.yaml"]))
+    monkeypatch.setattr(models, "build_model", build_offline)
+
+
+def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
+    data_yaml, tmp_path, monkeypatch, offline_imagenet_model
+):
+    """The CI configuration: --quick --accuracy --seeds 2 (64 px, 1 epoch, 16 + 8 images), with a skipped model."""
+    # A data YAML with a relative path, read from another working directory: the benchmark resolves it.
+    relative = data_yaml.parent / "relative.yaml"
+    relative.write_text(yaml.safe_dump({**yaml.safe_load(data_yaml.read_text()), "path": "."}, sort_keys=False))
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "bench"
+    start = time.perf_counter()
+    main([
+        "benchmark", "--quick", "--accuracy", "--seeds", "2", "--models", "*starnet*", "--data", str(relative),
+        "--train-batch", "8", "--workers", "0", "--no-onnx", "--out", str(out),
+    ])  # fmt: skip
+    assert time.perf_counter() - start < 90
+
+    report = json.loads((out / "benchmark.json").read_text())
+    settings = report["settings"]
+    assert settings["train_seeds"] == [0, 1] and settings["train_imgsz"] == IMGSZ and settings["epochs"] == 1
+    assert settings["data_source"] == str(relative) and Path(settings["data"]) == out / "data" / "relative.yaml"
+    assert yaml.safe_load(Path(settings["data"]).read_text())["path"] == str(data_yaml.parent)
+    rows = {row["model"]: row for row in report["rows"]}
+    assert list(rows) == ["yolo11n", SKIPPED, "yolo11n-starnet"]  # sorted: "-" before "."
+
+    skipped = rows.pop(SKIPPED)
+    assert skipped["skipped"] == f"skipped: {OFFLINE} (pass weights=None to train from scratch)"
+    assert skipped["family"] == "starnet" and skipped["tag"] == "starnet-imagenet"
+    assert all(skipped[key] is None for key in FIELDS if key not in {"model", "family", "tag", "scale", "skipped"})
+    for name, row in rows.items():
+        assert row["skipped"] is None and row["seeds"] == 2 and row["epochs"] == 1 and row["train_imgsz"] == IMGSZ
+        for key in ("map50", "map50_95"):
+            runs = row[f"{key}_per_seed"]
+            assert len(runs) == 2 and all(0.0 <= v <= 1.0 for v in runs)
+            assert row[key] == pytest.approx(np.mean(runs), abs=2e-4)
+            assert row[f"{key}_std"] == pytest.approx(np.std(runs, ddof=1), abs=2e-4)
+            assert (row[f"{key}_min"], row[f"{key}_max"]) == (min(runs), max(runs))
+        assert row["map50_95"] <= row["map50"] + 1e-4
+        for seed in (0, 1):
+            assert (out / "train" / f"{name}-seed{seed}" / "weights" / "best.pt").is_file()
+    stock = rows["yolo11n"]
+    assert stock["map50_95_vs_stock"] == (1.0 if min(stock["map50_95_per_seed"]) > 0 else None)
+    flags = pareto_frontier([(row["cpu_ms"], row["map50_95"]) for row in rows.values()])
+    assert [row["frontier"] for row in rows.values()] == flags and any(flags)
+
+    markdown = (out / "benchmark.md").read_text()
+    assert "relative 'path' resolved against the YAML's folder" in markdown and "2 seeds: 0, 1" in markdown
+    found = tables(markdown)
+    assert list(found) == ["Sizes", "PyTorch CPU", "PyTorch CPU channels-last", "Accuracy"]  # --no-onnx
+    sizes = {row[0]: row for row in found["Sizes"][1:]}
+    assert found["Sizes"][0][-1] == "skipped" and sizes[SKIPPED][-1] == skipped["skipped"].replace("|", "\\|")
+    assert sizes["yolo11n"][-1] == "" and list(sizes) == ["yolo11n", SKIPPED, "yolo11n-starnet"]
+    assert [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)  # skipped models are not timed
+    header, *body = found["Accuracy"]
+    assert header[0] == "model" and header[-1] == "frontier" and "mAP50-95 mean (std)" in header
+    assert [row[0] for row in body] == list(rows)
+    assert [row[-1] for row in body] == ["yes" if flag else "no" for flag in flags]
+    column = header.index("mAP50-95 mean (std)")
+    for cells, row in zip(body, rows.values()):
+        mean, std = (float(v) for v in re.fullmatch(r"([\d.]+) \(([\d.]+)\)", cells[column]).groups())
+        assert (mean, std) == (pytest.approx(row["map50_95"], abs=1e-3), pytest.approx(row["map50_95_std"], abs=1e-3))
+
+    with (out / "benchmark.csv").open(newline="") as f:
+        records = list(csv.DictReader(f))
+    assert [r["frontier"] for r in records] == [str(flags[0]), "", str(flags[1])]
+    assert records[0]["map50_95_per_seed"] == " ".join(str(v) for v in stock["map50_95_per_seed"])
+    assert records[1]["skipped"].startswith("skipped: ") and records[1]["map50_95_per_seed"] == ""
+    check_png(out / "benchmark.png")
+
+
+def test_pareto_frontier_and_mean_ratio_to_stock():
+    assert pareto_frontier([(1.0, 0.5), (2.0, 0.6), (3.0, 0.55), (1.0, 0.5), (0.5, 0.1)]) == [
+        True, True, False, True, True,
+    ]  # fmt: skip
+    assert pareto_frontier([(2.0, 0.5), (2.0, 0.4), (1.0, 0.5)]) == [False, False, True]
+    row = dict.fromkeys(FIELDS)
+    stock = {**row, "model": "yolo11n", "family": "stock", "tag": "yolo11", "scale": "n", "cpu_ms": 10.0}
+    lite = {**row, "model": "yolo11n-a", "family": "a", "tag": "a", "scale": "n", "cpu_ms": 6.0}
+    slow = {**row, "model": "yolo11n-b", "family": "b", "tag": "b", "scale": "n", "cpu_ms": 12.0}
+    for r, runs in ((stock, [0.4, 0.5]), (lite, [0.3, 0.5]), (slow, [0.2, 0.3])):
+        r.update(map50_95=float(np.mean(runs)), map50_95_per_seed=runs)
+    accuracy.mark_frontier([stock, lite, slow])
+    assert [r["frontier"] for r in (stock, lite, slow)] == [True, True, False]
+    assert stock["map50_95_vs_stock"] == 1.0 and lite["map50_95_vs_stock"] == pytest.approx((0.75 + 1.0) / 2)
+
+
+def test_shipped_models_take_all_scale_and_single_scale_yamls(tmp_path, monkeypatch):
+    for name in ("yolo11-starnet.yaml", "yolo11-fasternet.yaml", "yolo11n-starnet-imagenet.yaml", "yolo11s-tiny.yaml"):
+        (tmp_path / name).write_text("nc: 80\n")
+    monkeypatch.setattr(models, "CFG_DIR", tmp_path)
+    monkeypatch.setattr(yaml_lookup, "CFG_DIR", tmp_path)
+    assert shipped_models("n") == ["yolo11n-fasternet.yaml", "yolo11n-starnet-imagenet.yaml", "yolo11n-starnet.yaml"]
+    assert shipped_models("s") == ["yolo11s-fasternet.yaml", "yolo11s-starnet.yaml", "yolo11s-tiny.yaml"]
+    assert models.available_families() == ["fasternet", "starnet", "tiny"]
+    assert select_models("ns", models=["*starnet*"]) == {
+        "n": ["yolo11n-starnet-imagenet.yaml", "yolo11n-starnet.yaml"], "s": ["yolo11s-starnet.yaml"],
+    }  # fmt: skip
+    assert select_models("ns", models=["starnet", "yolo11s-tiny.yaml"]) == {
+        "n": ["yolo11n-starnet.yaml"], "s": ["yolo11s-starnet.yaml", "yolo11s-tiny.yaml"],
+    }  # fmt: skip
+    assert select_models("n", families=["starnet"]) == {"n": ["yolo11n-starnet-imagenet.yaml", "yolo11n-starnet.yaml"]}
+    assert select_models("n", models="yolo11n-starnet", families="starnet") == {"n": ["yolo11n-starnet.yaml"]}
+    with pytest.raises(ValueError, match=r"no shipped model is left"):
+        select_models("n", models="*fasternet*", families="starnet")
+
+
+def test_real_shipped_models_include_every_family():
+    names = shipped_models("n")
+    assert names == sorted(names) and "yolo11n-starnet.yaml" in names
+    assert all(re.fullmatch(r"yolo11n-[\w.-]+\.yaml", name) for name in names)
 
 
 def test_rounds_are_interleaved_stock_first_after_warmup():
@@ -112,14 +245,22 @@ def test_rounds_are_interleaved_stock_first_after_warmup():
     "kwargs, problem, fix",
     [
         (dict(families=["mobilenet"]), "unknown family 'mobilenet'", "available families: .*starnet"),
-        (dict(families=["yolo11n-starnet.yaml"]), "unknown family 'yolo11n-starnet.yaml'", "family name such as"),
+        (dict(families=["yolo11n-starnet.yaml"]), "unknown family 'yolo11n-starnet.yaml'", "--models takes those"),
         (dict(families=[]), "no family", "available families"),
+        (dict(models=["*mobilenet*"]), r"no shipped model matches '\*mobilenet\*'", r"yolo11n-starnet\.yaml"),
+        (dict(models=[]), "no model to compare", "shipped at scales"),
+        (dict(reference="yolo8"), "reference must be one of yolo11, yolo26", "--reference yolo26"),
         (dict(scales=["q"]), "scales must be one or more of n, s, m, l, x", r"--scales n s"),
         (dict(rounds=0), "rounds must be an integer >= 1, got 0", "--rounds"),
         (dict(rounds=-3), "rounds must be an integer >= 1, got -3", "--rounds"),
         (dict(batch=0), "batch must be an integer >= 1", "--batch"),
         (dict(warmup=-1), "warmup must be an integer >= 0", "--warmup"),
         (dict(imgsz=100), "imgsz must be a multiple of 32", "pass e.g. 640"),
+        (dict(seeds=2), "seeds=2 is only used to measure accuracy", "--accuracy"),
+        (dict(train_imgsz=128), "train_imgsz=128 is only used to measure accuracy", "--accuracy"),
+        (dict(accuracy=True, seeds=0), "seeds must be an integer >= 1, got 0", "--seeds"),
+        (dict(accuracy=True, train_imgsz=100), "train_imgsz must be a multiple of 32", "pass e.g. 640"),
+        (dict(accuracy=True, train_kwargs={"imgsz": 64}), "train_kwargs may not set imgsz", "--train-imgsz"),
         (dict(accuracy=True, data="no/such/data.yaml"), "data YAML not found: 'no/such/data.yaml'", "synthetic"),
         (dict(data="coco128.yaml"), "only used to measure accuracy", "--accuracy"),
     ],
@@ -136,6 +277,14 @@ def test_unusable_data_yaml_is_rejected_before_timing(tmp_path):
     data.write_text(f"path: {tmp_path / 'nowhere'}\ntrain: images/train\nval: images/val\nnames: {{0: a}}\n")
     with pytest.raises(ValueError, match=r"not a usable Ultralytics dataset: .*images not found.*fix its 'path'"):
         run_benchmark(accuracy=True, data=data, out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_yaml_without_relative_path_is_used_as_it_is(data_yaml, tmp_path):
+    path, resolved = accuracy.check_data(data_yaml, accuracy=True)  # an absolute 'path': no copy
+    assert (path, resolved) == (data_yaml, None)
+    assert accuracy.prepare_data(path, resolved, tmp_path, IMGSZ, 0) == (data_yaml, str(data_yaml))
+    assert not (tmp_path / "data").exists()
 
 
 def test_cli_reports_bad_input_as_usage_error(capsys):
@@ -143,3 +292,6 @@ def test_cli_reports_bad_input_as_usage_error(capsys):
         main(["benchmark", "--quick", "--rounds", "0"])
     assert exit_.value.code == 2
     assert "rounds must be an integer >= 1, got 0; pass rounds=1 or more (--rounds)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--quick", "--models", "no-such-model"])
+    assert "no shipped model matches 'no-such-model'" in capsys.readouterr().err

@@ -15,10 +15,11 @@ from collections.abc import Sequence
 __all__ = ["main"]
 
 # Settings of `yolo-lite benchmark` that --quick changes; an option given on the command line wins over both. The full
-# run compares every shipped family (None); the quick run only StarNet, the reference family.
+# run compares every shipped model (None); the quick run only yolo11n-starnet (the tag "starnet"), unless --models or
+# --families picks others.
 BENCHMARK_PRESETS = {
-    "full": dict(families=None, scales=["n", "s"], imgsz=640, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
-    "quick": dict(families=["starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1),
+    "full": dict(models=None, scales=["n", "s"], imgsz=640, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
+    "quick": dict(models=["starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1),
 }
 
 
@@ -26,15 +27,21 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
     """Run :func:`yolo_lite.benchmark.run_benchmark` with the parsed options; report bad input as a usage error."""
     from .benchmark import run_benchmark
 
-    preset = BENCHMARK_PRESETS["quick" if args.quick else "full"]
+    preset = dict(BENCHMARK_PRESETS["quick" if args.quick else "full"])
+    if args.families is not None:  # picking families replaces the preset's model selection
+        preset["models"] = None
     options = {key: preset[key] if getattr(args, key) is None else getattr(args, key) for key in preset}
     train_kwargs = {key: v for key, v in (("batch", args.train_batch), ("workers", args.workers)) if v is not None}
     try:
         run_benchmark(
+            families=args.families,
+            reference=args.reference,
             threads=args.threads,
             onnx=args.onnx,
             accuracy=args.accuracy,
             data=args.data,
+            seeds=args.seeds,
+            train_imgsz=args.train_imgsz,
             train_kwargs=train_kwargs,
             seed=args.seed,
             out_dir=args.out,
@@ -52,14 +59,30 @@ def _parser() -> argparse.ArgumentParser:
     full = BENCHMARK_PRESETS["full"]
     bench = commands.add_parser(
         "benchmark",
-        help="compare stock YOLO11 with each backbone family: size, latency, throughput, memory, accuracy",
-        description="Compare stock YOLO11 with each backbone family at each scale and write benchmark.md, .csv, "
-        ".json and .png to --out. Defaults are the full run; --quick is the CI run (imgsz 64, scale n, the first "
-        "family (starnet), 2 rounds, batch 2). Options given explicitly override either.",
+        help="compare stock YOLO11 with every shipped model: size, latency, throughput, memory, accuracy",
+        description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml) at each scale and write "
+        "benchmark.md, .csv, .json and .png to --out. Defaults are the full run; --quick is the CI run (imgsz 64, "
+        "scale n, yolo11n-starnet only, 2 rounds, batch 2, 1 epoch). Options given explicitly override either.",
     )
-    bench.add_argument("--families", nargs="+", help="backbone families (default: every shipped yolo11-<family>.yaml)")
+    bench.add_argument(
+        "--models",
+        nargs="+",
+        help="shipped models to compare: names or globs matched against name, stem and tag, e.g. "
+        "yolo11n-starnet.yaml, starnet, '*starnet*' (default: every shipped model at each scale)",
+    )
+    bench.add_argument(
+        "--families", nargs="+", help="keep only models whose tag starts with these families, e.g. starnet fasternet"
+    )
+    bench.add_argument(
+        "--reference",
+        choices=["yolo11", "yolo26"],
+        default="yolo11",
+        help="yolo26 adds stock YOLO26 as a second reference row next to stock YOLO11 (default: yolo11)",
+    )
     bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])})")
-    bench.add_argument("--imgsz", type=int, help=f"image size, a multiple of 32 (default: {full['imgsz']})")
+    bench.add_argument(
+        "--imgsz", type=int, help=f"image size of the timings, a multiple of 32 (default: {full['imgsz']})"
+    )
     bench.add_argument("--rounds", type=int, help=f"timed rounds at batch 1 (default: {full['rounds']})")
     bench.add_argument("--warmup", type=int, help=f"untimed warm-up rounds (default: {full['warmup']})")
     bench.add_argument("--batch", type=int, help=f"batch size for throughput and memory (default: {full['batch']})")
@@ -67,11 +90,23 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's setting)")
     bench.add_argument("--no-onnx", dest="onnx", action="store_false", help="skip the ONNX export and ONNX Runtime")
     bench.add_argument("--accuracy", action="store_true", help="also train and validate every model (mAP50, mAP50-95)")
-    bench.add_argument("--data", help="data YAML for --accuracy (default: a generated synthetic dataset)")
-    bench.add_argument("--epochs", type=int, help=f"training epochs for --accuracy (default: {full['epochs']})")
+    bench.add_argument(
+        "--data",
+        help="Ultralytics data YAML for --accuracy; a relative 'path' in it is resolved against the YAML's folder "
+        "(default: a generated synthetic dataset)",
+    )
+    bench.add_argument("--epochs", type=int, help=f"training epochs per run for --accuracy (default: {full['epochs']})")
+    bench.add_argument(
+        "--seeds", type=int, help="training runs per model for --accuracy, seeds --seed .. --seed+N-1 (default: 3)"
+    )
+    bench.add_argument(
+        "--train-imgsz", type=int, help="image size of training and validation for --accuracy (default: --imgsz)"
+    )
     bench.add_argument("--train-batch", type=int, help="training batch size for --accuracy (default: Ultralytics')")
     bench.add_argument("--workers", type=int, help="dataloader workers for --accuracy (default: Ultralytics')")
-    bench.add_argument("--seed", type=int, default=0, help="seed of weights, inputs and training (default: 0)")
+    bench.add_argument(
+        "--seed", type=int, default=0, help="seed of weights and inputs, and the first training seed (default: 0)"
+    )
     bench.add_argument("--out", default="runs/benchmark", help="output directory (default: runs/benchmark)")
     bench.add_argument("--quick", action="store_true", help="the quick CI run; explicit options still apply")
     bench.set_defaults(handler=_benchmark, subparser=bench)

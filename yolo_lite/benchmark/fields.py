@@ -1,0 +1,89 @@
+"""The row schema of the benchmark: every column of ``benchmark.csv`` and ``benchmark.json``, and the timing backends.
+
+Every row of :func:`yolo_lite.benchmark.run_benchmark` has exactly the keys of :data:`FIELDS`; a value that was not
+measured is None (empty in the CSV, null in the JSON).
+"""
+
+from __future__ import annotations
+
+import torch
+from ultralytics.utils import colorstr
+
+__all__ = ["BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS"]
+
+PREFIX = colorstr("benchmark:")
+SCALES = "nsmlx"
+STOCK = "stock"  # family of Ultralytics' own models (the reference rows)
+MB = 1e6
+
+# Latency backends: key prefix of the row fields -> label. "cpu*" and "cuda_*" run PyTorch, "onnx" ONNX Runtime.
+# "cpu" keeps PyTorch's default (NCHW) layout; "cpu_cl" converts the model and input to channels-last, which is what
+# Ultralytics' predictor (AutoBackend) does by default on x86 CPUs, so it is the latency users of predict() see.
+BACKENDS = {
+    "cpu": "PyTorch CPU",
+    "cpu_cl": "PyTorch CPU channels-last",
+    "onnx": "ONNX Runtime CPU",
+    "cuda_fp32": "PyTorch CUDA fp32",
+    "cuda_fp16": "PyTorch CUDA fp16",
+}
+TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
+    "cpu": ("cpu", torch.float32, torch.contiguous_format),
+    "cpu_cl": ("cpu", torch.float32, torch.channels_last),
+    "cuda_fp32": ("cuda", torch.float32, torch.contiguous_format),
+    "cuda_fp16": ("cuda", torch.float16, torch.contiguous_format),
+}
+
+FIELDS = {
+    "model": "model name, the YAML's stem (yolo11n, yolo11n-starnet, yolo11n-starnet-imagenet)",
+    "family": "backbone family, the first word of the tag; 'stock' for Ultralytics' own models (YOLO11, YOLO26)",
+    "tag": "what follows the scale in the shipped YAML's name (yolo11n-<tag>.yaml); yolo11 or yolo26 for stock",
+    "scale": "model scale (n, s, m, l, x)",
+    "skipped": "why the model was not measured, 'skipped: <message>' (null when it was measured)",
+    "backbone": "type of layer 0",
+    "params": "number of parameters",
+    "gflops": "GFLOPs of one image at imgsz (Ultralytics' get_flops on the unfused model)",
+    "pt_mb": "size of the checkpoint written by YOLO.save() (fp16, as training saves it), MB",
+    "onnx_mb": "size of the fp32 ONNX model from Ultralytics' exporter, MB (null without ONNX)",
+    "imgsz": "image size of every timing and of the GFLOPs count",
+    "threads": "CPU threads of PyTorch and ONNX Runtime",
+    **{
+        key: text
+        for backend, label in BACKENDS.items()
+        for key, text in (
+            (f"{backend}_ms", f"{label} latency at batch 1: median over the rounds, ms (null when not run)"),
+            (f"{backend}_iqr_ms", f"{label} latency spread: interquartile range over the rounds, ms"),
+            (f"{backend}_vs_stock", f"{label} latency / stock YOLO11's at the same scale: median per-round ratio"),
+            (f"{backend}_gflops_per_s", f"{label} achieved GFLOP/s: gflops / median latency"),
+        )
+    },
+    "batch": "batch size of the throughput and peak-memory measurements",
+    **{
+        key: text
+        for backend in TORCH_BACKENDS
+        for key, text in (
+            (f"{backend}_ips", f"{BACKENDS[backend]} throughput at the batch size: images/s from the median round"),
+            (
+                f"{backend}_peak_mb",
+                f"{BACKENDS[backend]} peak memory of one forward pass at the batch size: weights + input + "
+                "activations allocated by PyTorch, MB",
+            ),
+        )
+    },
+    "train_imgsz": "image size of training and validation in the accuracy run (null without one)",
+    "epochs": "training epochs of each accuracy run (null without one)",
+    "seeds": "number of training runs, seeds seed..seed+seeds-1 (null without an accuracy run)",
+    "map50": "mAP50 on the data's val split after training: mean over the seeds",
+    "map50_std": "mAP50 spread: sample standard deviation over the seeds (null with one seed)",
+    "map50_min": "lowest mAP50 of the seeds",
+    "map50_max": "highest mAP50 of the seeds",
+    "map50_95": "mAP50-95 on the data's val split after training: mean over the seeds",
+    "map50_95_std": "mAP50-95 spread: sample standard deviation over the seeds (null with one seed)",
+    "map50_95_min": "lowest mAP50-95 of the seeds",
+    "map50_95_max": "highest mAP50-95 of the seeds",
+    "map50_95_vs_stock": "mAP50-95 / stock YOLO11's mAP50-95 at the same scale and seed: mean over the seeds "
+    "(null where stock scored 0)",
+    "map50_per_seed": "mAP50 of each seed, in seed order (space-separated in the CSV)",
+    "map50_95_per_seed": "mAP50-95 of each seed, in seed order (space-separated in the CSV)",
+    "frontier": "on the speed-accuracy (Pareto) frontier: no other model has both lower PyTorch CPU latency and "
+    "higher mean mAP50-95 (null without an accuracy run)",
+}

@@ -1,0 +1,240 @@
+"""Which models a benchmark compares, and building each one into the entry that the timings use.
+
+The candidates at a scale are stock YOLO11 (and YOLO26 with ``reference="yolo26"``) plus every model that
+``yolo_lite/cfg`` ships at that scale: an all-scale ``yolo11-<tag>.yaml`` gives ``yolo11<scale>-<tag>.yaml`` at every
+scale, a single-scale ``yolo11<scale>-<tag>.yaml`` (such as ``yolo11n-starnet-imagenet.yaml``) only at its own. A
+model whose build raises a ValueError (say its pretrained weights cannot be downloaded) is skipped, with the reason in
+its row, instead of ending the run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from ultralytics.utils import LOGGER
+from ultralytics.utils.torch_utils import get_flops, get_num_params
+
+from ..patches.yaml_lookup import CFG_DIR, shipped_models
+from .environment import no_autoinstall, quiet
+from .fields import FIELDS, MB, PREFIX, SCALES, STOCK
+
+if TYPE_CHECKING:
+    from ultralytics import YOLO
+
+__all__ = [
+    "REFERENCES",
+    "Entry",
+    "available_families",
+    "build_model",
+    "prepare",
+    "reference_models",
+    "select_models",
+    "shipped_models",
+]
+
+REFERENCES = {"yolo11": ("yolo11",), "yolo26": ("yolo11", "yolo26")}  # --reference -> Ultralytics' models compared
+_SHIPPED = re.compile(rf"^yolo11([{SCALES}]?)-(.+)$")  # a shipped YAML's stem -> (scale or "" for all, tag)
+
+
+@dataclass
+class Entry:
+    """One model of the benchmark: its row and the objects that time it (``model`` is None when it was skipped)."""
+
+    row: dict
+    model: torch.nn.Module | None = None  # fused, fp32, CPU, eval
+    onnx_path: Path | None = None
+
+
+def available_families() -> list[str]:
+    """Return the backbone families that ship a YAML at any scale: the first word of every tag.
+
+    Returns:
+        (list[str]): Family names, sorted.
+
+    Examples:
+        >>> "starnet" in available_families()
+        True
+    """
+    return sorted({_tag(name).split("-")[0] for scale in SCALES for name in shipped_models(scale)})
+
+
+def _tag(name: str) -> str:
+    """Return the tag of a shipped model name (``yolo11n-starnet-imagenet.yaml`` -> ``starnet-imagenet``)."""
+    return Path(name).stem.split("-", 1)[1]
+
+
+def _matches(name: str, pattern: str) -> bool:
+    """Return whether ``pattern`` (a name, stem, tag or glob of any of them) picks the model ``name``."""
+    return any(fnmatchcase(text, pattern) for text in (name, Path(name).stem, _tag(name)))
+
+
+def _check_families(families: Sequence[str] | str) -> list[str]:
+    """Return the families to keep, or raise a ValueError listing the available ones."""
+    available = available_families()
+    names = [families] if isinstance(families, str) else list(families)
+    hint = f"available families: {', '.join(available) or 'none'} (from {CFG_DIR}/yolo11*-<family>*.yaml)"
+    if not names:
+        raise ValueError(f"benchmark: no family to compare with stock YOLO11; pass one or more, {hint}")
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise ValueError(
+            f"benchmark: unknown family {', '.join(map(repr, unknown))}; pass a family name such as "
+            f"{available[0] if available else 'starnet'!r} (not a model or file name: models=... / --models takes "
+            f"those), {hint}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def select_models(
+    scales: Sequence[str], models: Sequence[str] | str | None = None, families: Sequence[str] | str | None = None
+) -> dict[str, list[str]]:
+    """Return the shipped models to compare with stock at each scale, filtered by name patterns and families.
+
+    Args:
+        scales (Sequence[str]): Scales, e.g. ``["n", "s"]``.
+        models (Sequence[str] | str | None): Names or globs (``yolo11n-starnet.yaml``, ``yolo11n-starnet``, a tag
+            such as ``starnet``, ``*starnet*``); a model is kept when any pattern matches its name, stem or tag.
+            None keeps every shipped model.
+        families (Sequence[str] | str | None): Keep only models whose tag starts with one of these families
+            (``starnet`` keeps ``starnet`` and ``starnet-imagenet``); None keeps all.
+
+    Returns:
+        (dict[str, list[str]]): Scale -> model names, sorted.
+
+    Raises:
+        ValueError: An unknown family, a pattern that matches no shipped model at these scales, or nothing left.
+
+    Examples:
+        >>> select_models(["n"], models=["starnet"])
+        {'n': ['yolo11n-starnet.yaml']}
+    """
+    patterns = None if models is None else [models] if isinstance(models, str) else list(models)
+    keep = None if families is None else _check_families(families)
+    shipped = {scale: shipped_models(scale) for scale in scales}
+    every = sorted({name for names in shipped.values() for name in names})
+    hint = f"shipped at scales {', '.join(scales)}: {', '.join(every) or 'none'} (from {CFG_DIR})"
+    if patterns is not None:
+        if not patterns:
+            raise ValueError(f"benchmark: no model to compare with stock YOLO11; pass one or more, {hint}")
+        unmatched = [p for p in patterns if not any(_matches(name, p) for name in every)]
+        if unmatched:
+            raise ValueError(
+                f"benchmark: no shipped model matches {', '.join(map(repr, unmatched))}; pass model names or globs "
+                f"such as 'yolo11n-starnet.yaml', 'starnet' (a tag) or '*starnet*' (--models), {hint}"
+            )
+    selected = {
+        scale: [
+            name
+            for name in names
+            if (patterns is None or any(_matches(name, p) for p in patterns))
+            and (keep is None or _tag(name).split("-")[0] in keep)
+        ]
+        for scale, names in shipped.items()
+    }
+    if not any(selected.values()):
+        raise ValueError(
+            f"benchmark: no shipped model is left after models={patterns} and families={keep}; loosen them, {hint}"
+        )
+    return selected
+
+
+def reference_models(scale: str, reference: str = "yolo11") -> list[str]:
+    """Return Ultralytics' own models compared at ``scale``: YOLO11 first (the ratios' reference), then YOLO26.
+
+    Args:
+        scale (str): One of n, s, m, l, x.
+        reference (str): ``"yolo11"`` (stock YOLO11 only) or ``"yolo26"`` (YOLO11 and YOLO26).
+
+    Returns:
+        (list[str]): Model names such as ``["yolo11n.yaml", "yolo26n.yaml"]``.
+
+    Raises:
+        ValueError: An unknown reference.
+    """
+    if reference not in REFERENCES:
+        raise ValueError(
+            f"benchmark: reference must be one of {', '.join(REFERENCES)}, got {reference!r}; pass e.g. "
+            "reference='yolo26' (--reference yolo26) to add stock YOLO26 next to stock YOLO11"
+        )
+    return [f"{prefix}{scale}.yaml" for prefix in REFERENCES[reference]]
+
+
+def _row(name: str, scale: str) -> dict:
+    """Return a fresh row (every :data:`FIELDS` key) naming the model ``name``."""
+    stock = not _SHIPPED.match(Path(name).stem)
+    tag = re.sub(rf"[{SCALES}]$", "", Path(name).stem) if stock else _tag(name)
+    row = dict.fromkeys(FIELDS)
+    row.update(model=Path(name).stem, family=STOCK if stock else tag.split("-")[0], tag=tag, scale=scale)
+    return row
+
+
+def build_model(name: str, seed: int) -> YOLO:
+    """Seed PyTorch and build ``YOLO(name)``; a ValueError here makes the benchmark skip the model.
+
+    Args:
+        name (str): Model YAML name, e.g. ``"yolo11n-starnet.yaml"``.
+        seed (int): Seed of the weight initialisation.
+
+    Returns:
+        (YOLO): The model.
+    """
+    from ultralytics import YOLO
+
+    torch.manual_seed(seed)
+    return YOLO(name)
+
+
+def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_dir: Path) -> Entry:
+    """Build, save, measure, export and fuse one model; return its entry (with ``skipped`` set if the build failed).
+
+    Args:
+        name (str): Model YAML name.
+        scale (str): Its scale.
+        imgsz (int): Image size of the GFLOPs count and the ONNX export.
+        seed (int): Seed of the weight initialisation.
+        onnx (bool): Export the model with Ultralytics' ONNX exporter.
+        weights_dir (Path): Directory for the checkpoint and the ONNX file.
+
+    Returns:
+        (Entry): The row (sizes filled in) and the fused model.
+
+    Raises:
+        ValueError: Building stock YOLO11 or YOLO26 failed (the benchmark has nothing to compare with).
+    """
+    from ultralytics import YOLO
+
+    row = _row(name, scale)
+    try:
+        yolo = build_model(name, seed)
+    except ValueError as e:
+        if row["family"] == STOCK:
+            raise
+        row["skipped"] = f"skipped: {' '.join(str(e).split()) or type(e).__name__}"
+        LOGGER.warning(f"{PREFIX} {row['model']} {row['skipped']}")
+        return Entry(row=row)
+    checkpoint = weights_dir / f"{row['model']}.pt"
+    yolo.save(checkpoint)
+    row.update(
+        backbone=str(getattr(yolo.model.model[0], "type", type(yolo.model.model[0]).__name__)).rsplit(".", 1)[-1],
+        params=get_num_params(yolo.model),
+        gflops=get_flops(yolo.model, imgsz),
+        pt_mb=checkpoint.stat().st_size / MB,
+        imgsz=imgsz,
+    )
+    onnx_path = None
+    if onnx:
+        with no_autoinstall(), quiet():
+            exported = YOLO(checkpoint).export(
+                format="onnx", imgsz=imgsz, batch=1, simplify=False, dynamic=False, device="cpu"
+            )
+        onnx_path = Path(exported)
+        row["onnx_mb"] = onnx_path.stat().st_size / MB
+    model = yolo.model.float().eval()
+    model.fuse(verbose=False)
+    return Entry(row=row, model=model, onnx_path=onnx_path)

@@ -1,0 +1,229 @@
+"""The benchmark's reports: markdown tables (one per timing backend), ``benchmark.md``, CSV and JSON.
+
+The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), then one table per timing
+backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
+accuracy table. The CSV and JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .accuracy import FRONTIER_LATENCY
+from .environment import ENVIRONMENT_PACKAGES
+from .fields import BACKENDS, FIELDS, TORCH_BACKENDS
+
+__all__ = ["markdown_document", "markdown_tables", "write_csv", "write_json"]
+
+Column = tuple[str, Callable[[dict], str], str]  # header, cell of a row ("" when not measured), alignment
+
+
+def _fmt(fmt: str, key: str, spread: str | None = None) -> Callable[[dict], str]:
+    """Return a cell function formatting ``row[key]`` (and ``row[spread]`` in parentheses); empty when missing."""
+
+    def cell(row: dict) -> str:
+        if row[key] is None:
+            return ""
+        return f"{row[key]:{fmt}}" + (f" ({row[spread]:{fmt}})" if spread and row[spread] is not None else "")
+
+    return cell
+
+
+def _range(key: str) -> Callable[[dict], str]:
+    """Return a cell function showing ``min-max`` of ``key`` over the seeds."""
+    return lambda row: "" if row[f"{key}_min"] is None else f"{row[f'{key}_min']:.3f}-{row[f'{key}_max']:.3f}"
+
+
+def _table(rows: Sequence[dict], columns: Sequence[Column]) -> str:
+    """Return ``rows`` as a markdown table; columns that are empty in every row are left out."""
+    cells = [[cell(row).replace("|", "\\|") for _, cell, _ in columns] for row in rows]
+    keep = [i for i in range(len(columns)) if i == 0 or any(line[i] for line in cells)]
+    lines = [
+        "| " + " | ".join(columns[i][0] for i in keep) + " |",
+        "|" + "|".join(columns[i][2] for i in keep) + "|",
+        *("| " + " | ".join(line[i] for i in keep) + " |" for line in cells),
+    ]
+    return "\n".join(lines)
+
+
+def _sizes_table(rows: Sequence[dict]) -> str:
+    """Return the sizes table: every model, with the reason where it was skipped."""
+    return _table(
+        rows,
+        [
+            ("model", lambda r: r["model"], "---"),
+            ("backbone", lambda r: r["backbone"] or "", "---"),
+            ("params (M)", lambda r: "" if r["params"] is None else f"{r['params'] / 1e6:.2f}", "---:"),
+            (f"GFLOPs @{rows[0]['imgsz']}", _fmt(".3g", "gflops"), "---:"),
+            (".pt MB", _fmt(".1f", "pt_mb"), "---:"),
+            (".onnx MB", _fmt(".1f", "onnx_mb"), "---:"),
+            ("skipped", lambda r: r["skipped"] or "", "---"),
+        ],
+    )
+
+
+def _backend_table(rows: Sequence[dict], backend: str) -> str:
+    """Return one timing backend's table: latency (IQR), ratio to stock, GFLOP/s, and throughput and peak memory."""
+    return _table(
+        rows,
+        [
+            ("model", lambda r: r["model"], "---"),
+            ("ms (IQR)", _fmt(".1f", f"{backend}_ms", f"{backend}_iqr_ms"), "---:"),
+            ("vs stock", _fmt(".2f", f"{backend}_vs_stock"), "---:"),
+            ("GFLOP/s", _fmt(".1f", f"{backend}_gflops_per_s"), "---:"),
+            *(
+                [
+                    (f"img/s @batch {rows[0]['batch']}", _fmt(".1f", f"{backend}_ips"), "---:"),
+                    ("peak MB", _fmt(".0f", f"{backend}_peak_mb"), "---:"),
+                ]
+                if backend in TORCH_BACKENDS
+                else []
+            ),
+        ],
+    )
+
+
+def _accuracy_table(rows: Sequence[dict]) -> str:
+    """Return the accuracy table: mean (sample std) and range over the seeds, ratio to stock, frontier flag."""
+    return _table(
+        rows,
+        [
+            ("model", lambda r: r["model"], "---"),
+            ("seeds", lambda r: str(r["seeds"]), "---:"),
+            ("mAP50 mean (std)", _fmt(".3f", "map50", "map50_std"), "---:"),
+            ("mAP50 min-max", _range("map50"), "---:"),
+            ("mAP50-95 mean (std)", _fmt(".3f", "map50_95", "map50_95_std"), "---:"),
+            ("mAP50-95 min-max", _range("map50_95"), "---:"),
+            ("mAP50-95 vs stock", _fmt(".2f", "map50_95_vs_stock"), "---:"),
+            (f"{BACKENDS['cpu']} ms", _fmt(".1f", FRONTIER_LATENCY), "---:"),
+            ("frontier", lambda r: "yes" if r["frontier"] else "no", "---"),
+        ],
+    )
+
+
+def markdown_tables(rows: Sequence[dict]) -> str:
+    """Return the markdown tables: sizes, one per timing backend that ran, and accuracy (with an accuracy run).
+
+    Args:
+        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark` (every key of
+            :data:`~yolo_lite.benchmark.fields.FIELDS`); skipped models appear in the sizes table only.
+
+    Returns:
+        (str): The tables, each under a ``###`` heading.
+    """
+    measured = [row for row in rows if not row["skipped"]]
+    parts = ["### Sizes", "", _sizes_table(rows)]
+    for backend, label in BACKENDS.items():
+        if any(row[f"{backend}_ms"] is not None for row in measured):
+            parts += ["", f"### {label}", "", _backend_table(measured, backend)]
+    trained = [row for row in measured if row["map50_95"] is not None]
+    if trained:
+        parts += ["", "### Accuracy", "", _accuracy_table(trained)]
+    return "\n".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    """Return ``"1 round"`` or ``"2 rounds"``."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: dict) -> str:
+    """Return the ``benchmark.md`` text: command, environment, method, tables and plot.
+
+    Args:
+        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
+        command (str): The command line that ran the benchmark.
+        env (dict): :func:`~yolo_lite.benchmark.environment.environment` of the run.
+        settings (dict): The run's settings (as in the JSON).
+
+    Returns:
+        (str): The document.
+    """
+    versions = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_PACKAGES if env[key])
+    method = (
+        f"Latency: batch 1 at {settings['imgsz']}x{settings['imgsz']}, median (interquartile range) of "
+        f"{_count(settings['rounds'], 'interleaved round')} after {_count(settings['warmup'], 'warm-up round')}; "
+        "'vs stock' is the median per-round ratio to stock YOLO11 at the same scale. Throughput and peak memory at "
+        f"batch {settings['batch']} ({_count(settings['batch_rounds'], 'round')}). Models are fused; subnormal floats "
+        "are flushed to zero."
+    )
+    if settings["accuracy"]:
+        seeds = settings["train_seeds"]
+        method += (
+            f" Accuracy: every model trained {_count(settings['epochs'], 'epoch')} from scratch at "
+            f"{settings['train_imgsz']}x{settings['train_imgsz']} once per seed ({_count(len(seeds), 'seed')}: "
+            f"{', '.join(map(str, seeds))}; same hyperparameters, deterministic) on {settings['data_note']}, and "
+            "validated on its val split; mean (sample standard deviation) and min-max over the seeds, 'vs stock' is "
+            "the mean per-seed ratio to stock YOLO11's mAP50-95. 'frontier': no other model has both a lower "
+            f"{BACKENDS['cpu']} latency (at {settings['imgsz']} px) and a higher mean mAP50-95."
+        )
+    skipped = [row for row in rows if row["skipped"]]
+    return "\n".join(
+        [
+            "# yolo-lite benchmark",
+            "",
+            f"Command: `{command}`",
+            "",
+            f"CPU: {env['cpu']} ({env['cpu_count']} logical cores), {env['threads']} threads; "
+            f"load average at start {env['load_average']}, other processes used {env['others_cpu_percent']}% of "
+            f"the CPU time during the timings; CUDA: {env['cuda'] or 'none'}; Python {env['python']}; {versions}.",
+            "",
+            method + (f" {_count(len(skipped), 'model')} skipped (see the sizes table)." if skipped else ""),
+            "",
+            markdown_tables(rows),
+            "",
+            "![latency plot](benchmark.png)",
+            "",
+        ]
+    )
+
+
+def _round(value):
+    """Round floats (also inside lists) to 4 decimals for the files; leave everything else alone."""
+    if isinstance(value, list):
+        return [_round(v) for v in value]
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _records(rows: Sequence[dict]) -> list[dict]:
+    """Return the rows with exactly the :data:`FIELDS` keys, numbers rounded for the CSV and JSON files."""
+    return [{key: _round(row[key]) for key in FIELDS} for row in rows]
+
+
+def write_csv(rows: Sequence[dict], path: str | Path) -> Path:
+    """Write the rows as CSV, one column per :data:`FIELDS` key (empty where not measured, lists space-separated).
+
+    Args:
+        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
+        path (str | Path): Output file.
+
+    Returns:
+        (Path): ``path``.
+    """
+    path = Path(path)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(FIELDS))
+        writer.writeheader()
+        for record in _records(rows):
+            writer.writerow({k: " ".join(map(str, v)) if isinstance(v, list) else v for k, v in record.items()})
+    return path
+
+
+def write_json(rows: Sequence[dict], path: str | Path, **sections) -> Path:
+    """Write ``{**sections, "fields": FIELDS, "rows": rows}`` as JSON (missing measurements are null).
+
+    Args:
+        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
+        path (str | Path): Output file.
+        **sections (Any): Other top-level entries, e.g. ``command``, ``environment`` and ``settings``.
+
+    Returns:
+        (Path): ``path``.
+    """
+    path = Path(path)
+    document = {**sections, "fields": FIELDS, "rows": _records(rows)}
+    path.write_text(json.dumps(document, indent=2, default=str) + "\n")
+    return path

@@ -1,0 +1,207 @@
+"""Timing backends: PyTorch on the CPU (NCHW and channels-last) and CUDA, and ONNX Runtime on the CPU, interleaved.
+
+After a warm-up, every round times each model of a scale once, stock first (stock, lite, ..., stock, lite, ...), so a
+slow moment on a noisy machine hits all of them alike. Latency is the median over rounds with the interquartile range
+as its spread, and the ratio to stock is the median of the per-round ratios. ONNX Runtime flushes subnormal floats to
+zero (``session.set_denormal_as_zero``), as :func:`~yolo_lite.benchmark.environment.cpu_settings` does for PyTorch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable, Mapping, Sequence
+from copy import deepcopy
+from functools import partial
+
+import numpy as np
+import torch
+from ultralytics.utils import TQDM
+
+from .fields import BACKENDS, MB, TORCH_BACKENDS
+from .models import Entry
+
+__all__ = ["check_onnx", "time_interleaved", "time_onnx", "time_torch", "torch_backends"]
+
+
+def time_interleaved(
+    runners: Mapping[str, Callable[[], object]],
+    rounds: int,
+    warmup: int = 0,
+    desc: str = "timing",
+    sync: Callable[[], object] | None = None,
+) -> dict[str, list[float]]:
+    """Time each runner once per round, in the mapping's order, after ``warmup`` untimed rounds of the same order.
+
+    Args:
+        runners (Mapping[str, Callable[[], object]]): Name -> a call to time; put the reference (stock) first.
+        rounds (int): Timed rounds.
+        warmup (int): Untimed rounds before them.
+        desc (str): Progress bar label.
+        sync (Callable[[], object] | None): Called before starting and after stopping each clock, e.g.
+            ``torch.cuda.synchronize``.
+
+    Returns:
+        (dict[str, list[float]]): Name -> seconds of each timed round.
+
+    Examples:
+        >>> times = time_interleaved({"a": lambda: None, "b": lambda: None}, rounds=3)
+        >>> [len(t) for t in times.values()]
+        [3, 3]
+    """
+    times = {name: [] for name in runners}
+    with TQDM(total=(warmup + rounds) * len(runners), desc=desc) as bar:
+        for i in range(warmup + rounds):
+            for name, run in runners.items():
+                if sync:
+                    sync()
+                start = time.perf_counter()
+                run()
+                if sync:
+                    sync()
+                if i >= warmup:
+                    times[name].append(time.perf_counter() - start)
+                bar.update()
+    return times
+
+
+def check_onnx() -> None:
+    """Raise a ValueError with the install command when the ONNX packages are missing."""
+    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ValueError(
+            f"benchmark: ONNX timing needs {' and '.join(missing)}; install them with pip install 'yolo-lite[bench]' "
+            "or pass onnx=False (--no-onnx)"
+        )
+
+
+def torch_backends() -> list[str]:
+    """Return the PyTorch backends this machine can run: the CPU ones, and the CUDA ones when a GPU is present."""
+    return [b for b, (device, *_) in TORCH_BACKENDS.items() if device == "cpu" or torch.cuda.is_available()]
+
+
+def _tensor_bytes(tensors) -> int:
+    """Return the bytes held by ``tensors``."""
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _model_bytes(model: torch.nn.Module) -> int:
+    """Return the bytes of a model's parameters and buffers."""
+    return _tensor_bytes([*model.parameters(), *model.buffers()])
+
+
+def _cpu_peak_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Return weights + input + the peak of PyTorch's CPU allocations during one forward pass of ``model`` on ``x``."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with torch.inference_mode(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        model(x)
+    events = sorted(
+        (
+            e
+            for e in prof.profiler.kineto_results.events()
+            if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU
+        ),
+        key=lambda e: e.start_ns(),
+    )
+    peak = int(np.max(np.cumsum([e.nbytes() for e in events]), initial=0))
+    return _model_bytes(model) + _tensor_bytes([x]) + peak
+
+
+def _cuda_peak_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Return weights + input + the peak of PyTorch's CUDA allocations during one forward pass of ``model`` on ``x``."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    with torch.inference_mode():
+        model(x)
+    torch.cuda.synchronize()
+    return _model_bytes(model) + _tensor_bytes([x]) + torch.cuda.max_memory_allocated() - before
+
+
+PEAK_BYTES = {"cpu": _cpu_peak_bytes, "cuda": _cuda_peak_bytes}
+SYNC = {"cpu": None, "cuda": torch.cuda.synchronize}
+
+
+def _record(entries: Sequence[Entry], backend: str, times: dict[str, list[float]]) -> None:
+    """Write median, spread, ratio to stock (entries[0]) and GFLOP/s of ``times`` into the entries' rows."""
+    stock = np.asarray(times[entries[0].row["model"]])
+    for entry in entries:
+        t = np.asarray(times[entry.row["model"]])
+        q25, median, q75 = np.percentile(t, [25, 50, 75])
+        entry.row[f"{backend}_ms"] = median * 1e3
+        entry.row[f"{backend}_iqr_ms"] = (q75 - q25) * 1e3
+        entry.row[f"{backend}_vs_stock"] = float(np.median(t / stock))
+        entry.row[f"{backend}_gflops_per_s"] = entry.row["gflops"] / median
+
+
+def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: str) -> None:
+    """Latency at batch 1, throughput and peak memory at ``batch`` of every entry on one PyTorch backend.
+
+    Args:
+        entries (Sequence[Entry]): Built models of one scale, stock YOLO11 first.
+        backend (str): A key of :data:`~yolo_lite.benchmark.fields.TORCH_BACKENDS`.
+        settings (dict): The run's ``imgsz``, ``seed``, ``batch``, ``rounds``, ``warmup`` and ``batch_rounds``.
+        label (str): Progress bar prefix.
+    """
+    device, dtype, layout = TORCH_BACKENDS[backend]
+    models = {
+        e.row["model"]: e.model
+        if (device, layout) == ("cpu", torch.contiguous_format)
+        else deepcopy(e.model).to(device, dtype, memory_format=layout)
+        for e in entries
+    }
+    generator = torch.Generator().manual_seed(settings["seed"])
+    x1, xb = (
+        torch.rand(n, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+        .to(device, dtype)
+        .contiguous(memory_format=layout)
+        for n in (1, settings["batch"])
+    )
+    sync, batch = SYNC[device], settings["batch"]
+    with torch.inference_mode():
+        times = time_interleaved(
+            {name: partial(m, x1) for name, m in models.items()},
+            settings["rounds"],
+            settings["warmup"],
+            f"{label} {BACKENDS[backend]} latency",
+            sync,
+        )
+        bulk = time_interleaved(
+            {name: partial(m, xb) for name, m in models.items()},
+            settings["batch_rounds"],
+            min(settings["warmup"], 1),
+            f"{label} {BACKENDS[backend]} batch {batch}",
+            sync,
+        )
+    _record(entries, backend, times)
+    for entry in entries:
+        name = entry.row["model"]
+        entry.row[f"{backend}_ips"] = batch / float(np.median(bulk[name]))
+        entry.row[f"{backend}_peak_mb"] = PEAK_BYTES[device](models[name], xb) / MB
+    del models
+
+
+def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
+    """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider.
+
+    Args:
+        entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
+        settings (dict): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        label (str): Progress bar prefix.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings["threads"]
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    generator = torch.Generator().manual_seed(settings["seed"])
+    x = torch.rand(1, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+    runners = {}
+    for entry in entries:
+        session = ort.InferenceSession(str(entry.onnx_path), options, providers=["CPUExecutionProvider"])
+        runners[entry.row["model"]] = partial(session.run, None, {session.get_inputs()[0].name: x.numpy()})
+    times = time_interleaved(runners, settings["rounds"], settings["warmup"], f"{label} {BACKENDS['onnx']} latency")
+    _record(entries, "onnx", times)
