@@ -29,7 +29,7 @@ def test_family_trains_validates_predicts(family, data_yaml, tmp_path):
 
 def _p2_model_dict(family: str) -> dict:
     """The shipped YAML with a fourth Detect input taken straight from slot 1 (stride 4)."""
-    d = copy.deepcopy(yaml_model_load(f"yolo11n-{family}.yaml"))
+    d = copy.deepcopy(yaml_model_load(f"yolo11n-{family}-scaled.yaml"))
     d["head"][-1] = [[1, 12, 15, 18], 1, "Detect", ["nc"]]
     return d
 
@@ -42,7 +42,7 @@ def test_p2_head_takes_slot_1(family):
 
 
 def test_fasternet_s_with_empty_args_builds():
-    d = copy.deepcopy(yaml_model_load("yolo11n-starnet.yaml"))
+    d = copy.deepcopy(yaml_model_load("yolo11n-starnet-scaled.yaml"))
     d["backbone"][0] = [-1, 1, "fasternet_s", []]
     model = DetectionModel(d, verbose=False)
     assert model.model[0].width_list == get_backbone("fasternet_s")(0.5, 0.25).width_list  # scale n

@@ -243,7 +243,7 @@ def test_fuse_keeps_features_and_model_survives_copy_and_pickle():
 
 
 def test_yaml_builds_with_four_features():
-    model = DetectionModel("yolo11n-fasternet.yaml", verbose=False).eval()
+    model = DetectionModel("yolo11n-fasternet-scaled.yaml", verbose=False).eval()
     assert model.model[0].width_list == fasternet_t0(0.5, 0.25).width_list  # empty args: scale n's depth and width
     assert model.stride.tolist() == [8, 16, 32]
     with torch.no_grad():

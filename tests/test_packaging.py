@@ -26,7 +26,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contents(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "yolo_lite-autoload.pth" in names and "_yolo_lite_autoload.py" in names
-    assert "yolo_lite/cfg/yolo11-starnet.yaml" in names
+    assert {"yolo_lite/cfg/yolo11-starnet-scaled.yaml", "yolo_lite/cfg/yolo11n-starnet-imagenet.yaml"} <= set(names)
     assert {"yolo_lite/patches/__init__.py", "yolo_lite/patches/parse_model.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert not top_level & {"cfg", "patches", "tests", "examples"}

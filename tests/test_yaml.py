@@ -12,12 +12,14 @@ from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 
 from yolo_lite.backbones.base import Backbone
-from yolo_lite.patches.yaml_lookup import CFG_DIR
+from yolo_lite.backbones.pretrained import imagenet_source
+from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
+from yolo_lite.patches.yaml_lookup import CFG_DIR, shipped_models
 
 from .conftest import TRAIN_ARGS
 
 TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
-SHIPPED = sorted(p.name for p in CFG_DIR.glob("yolo11-*.yaml"))
+TAGS = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n")})  # starnet, starnet-imagenet, ...
 
 
 def _model_dict(**changes) -> dict:
@@ -59,17 +61,37 @@ def test_tutorial_network_has_the_tutorials_parameter_count():
     assert sum(p.numel() for p in model.parameters()) == 1_826_058
 
 
-@pytest.mark.parametrize("yaml_name", SHIPPED)
-def test_every_scale_builds_with_growing_params(yaml_name):
+@pytest.mark.parametrize("tag", TAGS)
+def test_every_shipped_model_builds_at_every_scale_with_growing_params(tag):
+    """All five scales of every shipped tag exist and build (weights not fetched: sizes do not depend on them)."""
     params = []
     for scale in "nsmlx":
-        model = DetectionModel(yaml_name.replace("yolo11-", f"yolo11{scale}-"), verbose=False)
+        assert f"yolo11{scale}-{tag}.yaml" in shipped_models(scale)
+        d = yaml_model_load(f"yolo11{scale}-{tag}.yaml")
+        assert d["scale"] == scale and scale in d["scales"]
+        model = DetectionModel({**d, SKIP_ROW_WEIGHTS: True}, verbose=False)
         params.append(sum(p.numel() for p in model.parameters()))
     assert params == sorted(set(params)), params  # strictly increasing n < s < m < l < x
 
 
+@pytest.mark.parametrize("tag", [tag for tag in TAGS if tag.endswith("-imagenet")])
+def test_imagenet_yamls_name_released_weights_of_the_papers_network(tag):
+    for scale in "nsmlx":
+        _, _, module, args = yaml_model_load(f"yolo11{scale}-{tag}.yaml")["backbone"][0]
+        variant = args[0] if module == "timm" else module
+        assert args == ([variant, "imagenet"] if module == "timm" else [1, 1, "imagenet"])
+        assert imagenet_source(variant), f"{variant} has no released weights"
+
+
+def test_plain_yamls_are_the_papers_networks_and_scaled_keep_the_tutorial_rule():
+    for family in ("starnet", "fasternet", "micronet"):
+        for scale in "nsmlx":
+            assert yaml_model_load(f"yolo11{scale}-{family}.yaml")["backbone"][0][3] == [1, 1]
+            assert yaml_model_load(f"yolo11{scale}-{family}-scaled.yaml")["backbone"][0][3] == []
+
+
 def test_backbone_follows_the_scale():
-    widths = {s: DetectionModel(f"yolo11{s}-starnet.yaml", verbose=False).model[0].width_list for s in "nsx"}
+    widths = {s: DetectionModel(f"yolo11{s}-starnet-scaled.yaml", verbose=False).model[0].width_list for s in "nsx"}
     assert widths == {"n": [8, 8, 16, 32, 64], "s": [16, 16, 32, 64, 128], "x": [48, 40, 80, 160, 320]}
 
 

@@ -1,6 +1,6 @@
 """Lightweight backbones for YOLO11, callable as ``<name>(depth, width)`` like the community YAMLs use them.
 
-The family modules (and timm with them) are imported on first use, so importing yolo-lite, or Ultralytics with
+``TimmBackbone`` takes any timm model instead. The family modules (and timm with them) are imported on first use, so importing yolo-lite, or Ultralytics with
 yolo-lite installed, stays cheap for models that do not use them.
 
 Examples:
@@ -18,7 +18,11 @@ __all__ = ["Backbone", "get_backbone", "is_backbone", "list_backbones", "registe
 
 
 def __getattr__(name: str):
-    """Resolve a variant (``starnet_s1``) or model class (``StarNet``) from the family modules on first access."""
+    """Resolve a variant (``starnet_s1``) or model class (``StarNet``, ``TimmBackbone``) on first access."""
+    if name == "TimmBackbone":  # any timm model, the YAML row [-1, 1, timm, [model_name]]
+        from .timm_backbone import TimmBackbone
+
+        return TimmBackbone
     for family in FAMILIES:
         module = importlib.import_module(f".{family}", __name__)
         if name in getattr(module, "__all__", ()) or is_backbone(name) and hasattr(module, name):

@@ -590,5 +590,5 @@ def micronet_m2(depth: float = 1.0, width: float = 1.0, **kwargs) -> MicroNet:
 
 @register_backbone
 def micronet_m3(depth: float = 1.0, width: float = 1.0, **kwargs) -> MicroNet:
-    """MicroNet-M3 (21M FLOPs at 224, 62.5% ImageNet top-1 in the paper), the largest, yolo11-micronet.yaml's choice."""
+    """MicroNet-M3 (21M FLOPs at 224, 62.5% ImageNet top-1 in the paper), the largest; the shipped YAMLs' choice from scale s on."""
     return _create("micronet_m3", depth, width, **kwargs)

@@ -4,9 +4,9 @@ A backbone row ``[-1, 1, starnet_s1, [1, 1, weights]]`` loads ``weights`` when t
 the model (Ultralytics' trainer rebuilds it from the YAML) starts from them. ``weights`` is one of:
 
 - ``True`` or ``"imagenet"``: the paper's released ImageNet weights for that variant, fetched once and cached.
-  StarNet and FasterNet come through timm's pretrained configs (``timm.create_model(name, pretrained=True)``, cached
-  by the Hugging Face Hub client); MicroNet from the release links of the official README, cached by
-  ``torch.hub`` in ``<torch.hub.get_dir()>/checkpoints``.
+  StarNet and FasterNet come through timm's pretrained configs (the ``model.safetensors`` of their ``hf_hub_id``,
+  cached by the Hugging Face Hub client; a cached file is used without asking the network); MicroNet from the
+  release links of the official README, cached by ``torch.hub`` in ``<torch.hub.get_dir()>/checkpoints``.
 - a local file (``.pth``, ``.pth.tar``, ``.bin``, ``.safetensors``) in the official or timm layout;
 - a URL (``https://``, ``file://``), downloaded once into ``torch.hub``'s cache.
 
@@ -26,10 +26,20 @@ from urllib.parse import urlparse
 
 import torch
 
-__all__ = ["IMAGENET", "MICRONET_URL", "check_weights", "fetch_imagenet", "imagenet_source", "read_state_dict", "resolve"]
+__all__ = [
+    "IMAGENET",
+    "MICRONET_URL",
+    "cached_file",
+    "check_weights",
+    "fetch_imagenet",
+    "imagenet_source",
+    "read_state_dict",
+    "resolve",
+]
 
 IMAGENET = "imagenet"  # the documented name of the released weights; True means the same
 MICRONET_URL = "http://www.svcl.ucsd.edu/projects/micronet/assets/{}.pth"  # official README, micronet-m0 ... m3
+HUB_FILE = "model.safetensors"  # the weights file of timm's Hugging Face repos
 
 
 def check_weights(weights: object) -> str | None:
@@ -79,17 +89,50 @@ def _released(prefix: str) -> list[str]:
     return [name for name in list_backbones() if name.startswith(prefix) and imagenet_source(name)]
 
 
-def _fetch_url(url: str) -> dict[str, torch.Tensor]:
-    """Download ``url`` once into torch.hub's cache and return its state dict; a failure says where to put it."""
-    name = Path(urlparse(url).path).name
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / name
+def cached_file(source: str, owner: str) -> Path:
+    """Return the local copy of ``source``, downloading it once: a URL into torch.hub's cache, else a Hub repo's file.
+
+    A file already in the cache is used without asking the network, so weights fetched once keep working offline.
+
+    Args:
+        source (str): A URL (``https://``, ``file://``), or a Hugging Face repo id (``timm/starnet_s1.in1k``) whose
+            ``model.safetensors`` is wanted.
+        owner (str): What the weights are for, e.g. ``"starnet_s1"``; used in the error message.
+
+    Returns:
+        (Path): The cached file.
+
+    Raises:
+        ValueError: The file is not cached and cannot be downloaded; the message says where to put it.
+    """
+    if "://" in source:
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(source).path).name
+        if cached.is_file():
+            return cached
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(source, str(cached))  # a temporary file, renamed when complete
+        except Exception as e:  # no network, HTTP error: one message with the way out
+            raise ValueError(
+                f"could not download the weights of {owner} from {source} ({type(e).__name__}: {e}). Offline, "
+                f"download it elsewhere and place it at {cached} (torch.hub's cache, set by TORCH_HOME), or pass the "
+                f"file's path as the row's weights"
+            ) from e
+        return cached
+    from huggingface_hub import hf_hub_download
+
     try:
-        return read_state_dict(torch.hub.load_state_dict_from_url(url, map_location="cpu", weights_only=True))
-    except Exception as e:  # no network, HTTP error, unreadable download: one message with the way out
+        return Path(hf_hub_download(source, HUB_FILE, local_files_only=True))  # cached: no network round trip
+    except FileNotFoundError:  # not cached yet (LocalEntryNotFoundError)
+        pass
+    try:
+        return Path(hf_hub_download(source, HUB_FILE))
+    except Exception as e:  # offline, or a hub error
         raise ValueError(
-            f"could not download backbone weights {url} ({type(e).__name__}: {e}). Offline, download it elsewhere and "
-            f"place it at {cached} (torch.hub's cache, set by TORCH_HOME), or pass the file's path as the row's "
-            f"weights"
+            f"could not fetch the weights of {owner} ({source} on the Hugging Face Hub, timm's pretrained config; "
+            f"{type(e).__name__}: {e}). On a machine with network, run `python -c \"import timm; "
+            f"timm.create_model('{owner}', pretrained=True)\"` to fill the cache (HF_HOME), or download "
+            f"https://huggingface.co/{source}/resolve/main/{HUB_FILE} and pass its path as the row's weights"
         ) from e
 
 
@@ -112,19 +155,7 @@ def fetch_imagenet(variant: str) -> dict[str, torch.Tensor]:
             f"{variant} has no released ImageNet weights; {family} variants with weights: "
             f"{', '.join(_released(family + '_')) or 'none'}. Pick one of them or drop the weights argument"
         )
-    if "://" in source:
-        return _fetch_url(source)
-    import timm
-
-    try:
-        return timm.create_model(variant, pretrained=True).state_dict()
-    except Exception as e:  # offline and not in the Hugging Face cache, or a hub error
-        raise ValueError(
-            f"could not fetch the ImageNet weights of {variant} through timm ({source} on the Hugging Face Hub, "
-            f"{type(e).__name__}: {e}). On a machine with network, run `python -c \"import timm; "
-            f"timm.create_model('{variant}', pretrained=True)\"` to fill the cache (HF_HOME), or download "
-            f"https://huggingface.co/{source}/resolve/main/model.safetensors and pass its path as the row's weights"
-        ) from e
+    return read_state_dict(cached_file(source, variant))
 
 
 def read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
@@ -160,6 +191,4 @@ def resolve(variant: str, weights: str) -> dict[str, torch.Tensor] | str:
     """Return the state dict (or file) that ``weights``, as :func:`check_weights` returned it, names for ``variant``."""
     if weights == IMAGENET:
         return fetch_imagenet(variant)
-    if "://" in weights:
-        return _fetch_url(weights)
-    return weights
+    return cached_file(weights, variant) if "://" in weights else weights

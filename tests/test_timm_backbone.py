@@ -1,0 +1,216 @@
+"""Any timm model as a backbone: declared features, fusion, weights (file, URL, offline), errors, YOLO end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import timm
+import torch
+import yaml
+from torch import nn
+from ultralytics import YOLO
+
+from yolo_lite.backbones import timm_backbone
+from yolo_lite.backbones.timm_backbone import TimmBackbone
+
+from .conftest import IMGSZ, TRAIN_ARGS, run_python
+
+TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
+# name: (strides, channels); MobileNetV4 has a stride-2 feature, RepViT starts at stride 4
+MODELS = {
+    "mobilenetv4_conv_small": ([2, 4, 8, 16, 32], [32, 32, 64, 96, 960]),
+    "repvit_m0_9": ([4, 8, 16, 32], [48, 96, 192, 384]),
+}
+
+
+def _randomize_bn(model: nn.Module) -> nn.Module:
+    """Give every BatchNorm non-trivial statistics so that folding them is exercised; return the model in eval mode."""
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+    return model.eval()
+
+
+def _assert_same_tensors(a: nn.Module, b: nn.Module) -> None:
+    sa, sb = a.state_dict(), b.state_dict()
+    assert len(sa) == len(sb)
+    for (ka, va), vb in zip(sa.items(), sb.values()):
+        assert torch.equal(va, vb), ka
+
+
+def _checkpoint(tmp_path: Path, name: str) -> Path:
+    """Random weights of ``name`` in timm's classifier layout, as a file."""
+    torch.manual_seed(1)
+    path = tmp_path / f"{name}.pth"
+    torch.save(timm.create_model(name).state_dict(), path)
+    return path
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_declared_features_are_the_real_ones(name):
+    backbone = TimmBackbone(name).eval()
+    strides, channels = MODELS[name]
+    assert backbone.strides == strides and backbone.width_list == channels
+    assert backbone.model.feature_info.reduction() == strides  # timm returns exactly these, nothing else
+    x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        features = backbone(x)
+        # Ultralytics' AutoBackend runs CPU models channels-last
+        last = backbone.to(memory_format=torch.channels_last)(x.contiguous(memory_format=torch.channels_last))
+    assert [f.shape[1] for f in features] == channels
+    assert [(64 // f.shape[2], 96 // f.shape[3]) for f in features] == [(s, s) for s in strides]
+    for a, b in zip(features, last):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+
+
+@pytest.mark.parametrize("name", [*MODELS, "mobileone_s0", "resnet10t", "efficientvit_b0"])
+def test_fuse_keeps_features_and_is_idempotent(name):
+    backbone = _randomize_bn(TimmBackbone(name))
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = backbone(x)
+        after = backbone.fuse()(x)
+        again = backbone.fuse()(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in backbone.modules())  # all folded (reparameterized)
+    for a, b, c in zip(before, after, again):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+        torch.testing.assert_close(c, b, rtol=0, atol=0)
+
+
+def test_fuse_keeps_the_activation_of_batchnormact():
+    backbone = _randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
+    stem = backbone.model.blocks[0][0]  # ConvBnAct: conv, then BatchNormAct2d(ReLU)
+    assert isinstance(stem.bn1, nn.Sequential) and isinstance(stem.bn1[-1], nn.ReLU)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_weights_from_file_equal_timms_features_model(name, tmp_path):
+    path = _checkpoint(tmp_path, name)
+    backbone = TimmBackbone(name, weights=path)
+    reference = timm.create_model(
+        name, features_only=True, pretrained=True, pretrained_cfg_overlay=dict(file=str(path))
+    )
+    _assert_same_tensors(backbone.model, reference)
+    stem, tensor = next(iter(torch.load(path, weights_only=True).items()))
+    assert torch.equal(backbone.state_dict()[f"model.{stem}"], tensor)  # the file's, not a random init
+
+
+def test_file_url_is_cached_under_torch_home(tmp_path, monkeypatch):
+    name = "mobilenetv4_conv_small"
+    path = _checkpoint(tmp_path, name)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    backbone = TimmBackbone(name, weights=path.as_uri())
+    assert (tmp_path / "torch" / "hub" / "checkpoints" / path.name).is_file()
+    _assert_same_tensors(backbone, TimmBackbone(name, weights=path))
+
+
+@pytest.mark.parametrize("weights", [True, "imagenet"])
+def test_offline_imagenet_names_the_file_and_the_fix(weights, tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # read once, when huggingface_hub is imported
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))  # nothing cached
+    hub = r"https://huggingface\.co/timm/mobilenetv4_conv_small\.\S+/model\.safetensors"
+    with pytest.raises(ValueError, match=rf"weights of mobilenetv4_conv_small .*download {hub} and pass its path"):
+        TimmBackbone("mobilenetv4_conv_small", weights=weights)
+
+
+def test_weights_that_do_not_fit_raise(tmp_path):
+    name = "repvit_m0_9"
+    own = tmp_path / "own.pt"
+    torch.save(TimmBackbone(name).state_dict(), own)  # features-only layout: timm's loader would skip every key
+    with pytest.raises(ValueError, match=r"do not fit timm model repvit_m0_9: \d+ of its tensors .*load_pretrained"):
+        TimmBackbone(name, weights=own)
+    with pytest.raises(ValueError, match=r"weights file .*missing\.pth' for timm model repvit_m0_9 does not exist"):
+        TimmBackbone(name, weights=tmp_path / "missing.pth")
+    with pytest.raises(ValueError, match=r"no pretrained weights for starnet_s050; .*starnet_s1\.in1k"):
+        TimmBackbone("starnet_s050", weights=True)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_load_pretrained_takes_the_features_only_layout(name, tmp_path):
+    source = TimmBackbone(name)
+    torch.save(source.state_dict(), tmp_path / "own.pt")
+    _assert_same_tensors(TimmBackbone(name).load_pretrained(tmp_path / "own.pt"), source)
+    unprefixed = {k.removeprefix("model."): v for k, v in source.state_dict().items()}  # timm's features model
+    _assert_same_tensors(TimmBackbone(name).load_pretrained(unprefixed), source)
+    with pytest.raises(ValueError, match=r"classifier layout build TimmBackbone\('%s', weights=path\)" % name):
+        TimmBackbone(name).load_pretrained(timm.create_model(name).state_dict())
+
+
+@pytest.mark.parametrize(
+    "name, match",
+    [
+        ("mobilenetv4_conv_smal", r"unknown timm model 'mobilenetv4_conv_smal'; similar names: mobilenetv4_conv_small"),
+        ("resnet", r"unknown timm model 'resnet'; similar names: resnet18, .*\.\.\. \(\d+ more\)"),
+        ("vit_tiny_patch16_224", r"strides \[16\] only, none at \[4, 8, 32\].*hierarchical model"),
+    ],
+)
+def test_bad_model_raises_value_error(name, match):
+    with pytest.raises(ValueError, match=match):
+        TimmBackbone(name)
+
+
+def test_model_without_features_raises_value_error(monkeypatch):
+    monkeypatch.setattr(timm_backbone.timm, "create_model", lambda *args, **kwargs: nn.Identity())
+    with pytest.raises(ValueError, match=r"'resnet18' does not support features_only=True"):
+        TimmBackbone("resnet18")
+
+
+def test_pickles_into_a_fresh_process(tmp_path):
+    torch.save(TimmBackbone("mobilenetv4_conv_small").eval(), tmp_path / "backbone.pt")
+    code = (
+        "import torch\n"
+        f"b = torch.load(r'{tmp_path / 'backbone.pt'}', weights_only=False)\n"
+        "print(type(b).__name__, [f.shape[1] for f in b(torch.zeros(1, 3, 64, 64))])\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "TimmBackbone [32, 32, 64, 96, 960]" in result.stdout
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_yaml_trains_fuses_exports_and_reloads(name, data_yaml, tmp_path):
+    import numpy as np
+    import onnxruntime
+
+    d = yaml.safe_load(TUTORIAL_YAML.read_text(encoding="utf-8"))
+    d["backbone"][0] = [-1, 1, "timm", [name]]
+    cfg = tmp_path / "yolo11n-timm.yaml"
+    cfg.write_text(yaml.safe_dump(d))
+    model = YOLO(cfg)
+    assert isinstance(model.model.model[0], TimmBackbone) and model.model.model[0].type == f"timm.{name}"
+    assert model.model.stride.tolist() == [8, 16, 32]
+    model.train(data=str(data_yaml), project=str(tmp_path), name="train", **TRAIN_ARGS)
+    best = Path(model.trainer.best)
+
+    net = YOLO(best).model.float().eval()
+    assert net.model[0].width_list == MODELS[name][1]
+    x = torch.rand(1, 3, IMGSZ, IMGSZ, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        before = net(x)[0]
+        net.fuse(verbose=False)
+        after = net(x)[0]
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in net.model[0].modules())
+    torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4 * before.abs().max().item())
+
+    onnx = YOLO(best).export(format="onnx", imgsz=IMGSZ, simplify=False, device="cpu")
+    session = onnxruntime.InferenceSession(onnx, providers=["CPUExecutionProvider"])
+    (exported,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    np.testing.assert_allclose(exported, after.numpy(), rtol=1e-3, atol=1e-3 * after.abs().max().item())
+
+    code = (
+        "import numpy as np\nfrom ultralytics import YOLO\n"
+        f"model = YOLO(r'{best}')\n"
+        f"results = model.predict(np.zeros(({IMGSZ}, {IMGSZ}, 3), np.uint8), imgsz={IMGSZ}, device='cpu')\n"
+        "print(type(model.model.model[0]).__name__, model.model.model[0].type, len(results))\n"
+    )
+    result = run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"TimmBackbone timm.{name} 1" in result.stdout
