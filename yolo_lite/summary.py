@@ -1,4 +1,5 @@
-"""The README's tables: every backbone variant at width 1, and every shipped YAML next to stock YOLO11 per scale.
+"""The README's tables: every backbone variant at width 1, the shipped YAMLs' backbones, and every shipped model next
+to stock YOLO11 per scale.
 
 Run ``python -m yolo_lite.summary`` (add ``--imgsz 320`` or ``--scales n s``) to print both tables as markdown.
 """
@@ -16,7 +17,7 @@ from .backbones import get_backbone, list_backbones
 from .patches.parse_model import SKIP_ROW_WEIGHTS
 from .patches.yaml_lookup import shipped_models
 
-__all__ = ["backbone_table", "model_summary", "summary_table"]
+__all__ = ["backbone_table", "model_summary", "shipped_table", "summary_table"]
 
 SCALES = "nsmlx"
 
@@ -67,6 +68,23 @@ def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
     return "\n".join(lines)
 
 
+def shipped_table() -> str:
+    """Return a markdown table of the shipped YAMLs: each tag's backbone row at every scale, read from the files.
+
+    Returns:
+        (str): The table, one row per tag (``starnet``, ``starnet-imagenet``, ...), one column per scale.
+    """
+    tags = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n")})
+    lines = [f"| YAML (`yolo11<scale>-...`) | {' | '.join(SCALES)} |", "|---|" + "---|" * len(SCALES)]
+    for tag in tags:
+        cells = []
+        for scale in SCALES:
+            _, _, module, args = yaml_model_load(f"yolo11{scale}-{tag}.yaml")["backbone"][0]
+            cells.append(f"`{module} {args}`".replace("'", ""))
+        lines.append(f"| `-{tag}` | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def backbone_table() -> str:
     """Return a markdown table of every registered variant at depth = width = 1: params and channels per stride.
 
@@ -90,7 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
     parser.add_argument("--imgsz", type=int, default=640)
     args = parser.parse_args(argv)
-    LOGGER.info(f"{backbone_table()}\n\n{summary_table(''.join(args.scales), args.imgsz)}")
+    tables = backbone_table(), shipped_table(), summary_table("".join(args.scales), args.imgsz)
+    LOGGER.info("\n\n".join(tables))
 
 
 if __name__ == "__main__":
