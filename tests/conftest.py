@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import yolo_lite  # noqa: F401  (applies the patches, as a user's `import yolo_lite` would)
 from yolo_lite.data import make_synthetic_dataset
@@ -30,6 +31,18 @@ def trained(tmp_path_factory, data_yaml):
     model = YOLO("yolo11n-starnet.yaml")
     model.train(data=str(data_yaml), project=str(tmp_path_factory.mktemp("runs")), name="train", **TRAIN_ARGS)
     return model, Path(model.trainer.save_dir)
+
+
+def randomize_bn(model: torch.nn.Module) -> torch.nn.Module:
+    """Give every BatchNorm non-trivial statistics so that folding them is exercised; return the model in eval mode."""
+    generator = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
+            m.bias.data.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
+    return model.eval()
 
 
 def run_python(code: str, cwd: Path, **env) -> subprocess.CompletedProcess:

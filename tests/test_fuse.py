@@ -9,17 +9,7 @@ from ultralytics.nn.tasks import DetectionModel
 
 from yolo_lite.backbones import get_backbone, list_backbones
 
-
-def _randomize_bn(model: nn.Module) -> nn.Module:
-    """Give every BatchNorm non-trivial statistics so that folding them is actually exercised."""
-    generator = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
-            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.bias.data.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
-    return model.eval()
+from .conftest import randomize_bn
 
 
 def _count_bn(model: nn.Module) -> int:
@@ -28,7 +18,7 @@ def _count_bn(model: nn.Module) -> int:
 
 @pytest.mark.parametrize("name", list_backbones())
 def test_fused_backbone_gives_the_same_features(name):
-    model = _randomize_bn(get_backbone(name)(0.5, 0.5))
+    model = randomize_bn(get_backbone(name)(0.5, 0.5))
     x = torch.randn(1, 3, 96, 64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         before = model(x)
@@ -44,7 +34,7 @@ def test_fused_backbone_gives_the_same_features(name):
 
 
 def test_model_fuse_reaches_the_backbone():
-    model = _randomize_bn(DetectionModel("yolo11n-starnet.yaml", verbose=False))
+    model = randomize_bn(DetectionModel("yolo11n-starnet.yaml", verbose=False))
     x = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         before = model(x)[0]

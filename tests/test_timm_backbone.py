@@ -14,7 +14,7 @@ from ultralytics import YOLO
 from yolo_lite.backbones import timm_backbone
 from yolo_lite.backbones.timm_backbone import TimmBackbone
 
-from .conftest import IMGSZ, TRAIN_ARGS, run_python
+from .conftest import IMGSZ, TRAIN_ARGS, randomize_bn, run_python
 
 TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
 # name: (strides, channels); MobileNetV4 has a stride-2 feature, RepViT starts at stride 4
@@ -22,18 +22,6 @@ MODELS = {
     "mobilenetv4_conv_small": ([2, 4, 8, 16, 32], [32, 32, 64, 96, 960]),
     "repvit_m0_9": ([4, 8, 16, 32], [48, 96, 192, 384]),
 }
-
-
-def _randomize_bn(model: nn.Module) -> nn.Module:
-    """Give every BatchNorm non-trivial statistics so that folding them is exercised; return the model in eval mode."""
-    generator = torch.Generator().manual_seed(0)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.running_mean.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
-            m.running_var.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.weight.data.copy_(torch.rand(m.num_features, generator=generator) + 0.5)
-            m.bias.data.copy_(torch.randn(m.num_features, generator=generator) * 0.1)
-    return model.eval()
 
 
 def _assert_same_tensors(a: nn.Module, b: nn.Module) -> None:
@@ -70,7 +58,7 @@ def test_declared_features_are_the_real_ones(name):
 
 @pytest.mark.parametrize("name", [*MODELS, "mobileone_s0", "resnet10t", "efficientvit_b0"])
 def test_fuse_keeps_features_and_is_idempotent(name):
-    backbone = _randomize_bn(TimmBackbone(name))
+    backbone = randomize_bn(TimmBackbone(name))
     x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         before = backbone(x)
@@ -83,7 +71,7 @@ def test_fuse_keeps_features_and_is_idempotent(name):
 
 
 def test_fuse_keeps_the_activation_of_batchnormact():
-    backbone = _randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
+    backbone = randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
     stem = backbone.model.blocks[0][0]  # ConvBnAct: conv, then BatchNormAct2d(ReLU)
     assert isinstance(stem.bn1, nn.Sequential) and isinstance(stem.bn1[-1], nn.ReLU)
 

@@ -51,6 +51,9 @@ def test_tutorial_yaml_builds_runs_and_trains(data_yaml, tmp_path):
     assert out[0].shape == (1, 84, 8400)
     model.train(data=str(data_yaml), project=str(tmp_path), name="tutorial", **TRAIN_ARGS)
     assert (tmp_path / "tutorial" / "weights" / "best.pt").is_file()
+    image = next((data_yaml.parent / "images" / "val").glob("*.png"))
+    result = model.predict(image, imgsz=TRAIN_ARGS["imgsz"], device="cpu", conf=0.0, verbose=False)[0]
+    assert result.boxes is not None and result.boxes.xyxy.shape[1] == 4
 
 
 def test_tutorial_network_has_the_tutorials_parameter_count():
