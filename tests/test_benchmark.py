@@ -1,5 +1,7 @@
 """`yolo-lite benchmark`: the quick CI run writes every output, the accuracy run trains every model per seed and reports
-mean, spread and the frontier, a model that cannot be built is skipped, data YAMLs resolve, bad input fails."""
+mean, spread and the frontier, shipped models are timed without fetching their backbone weights, a model whose weights
+cannot be fetched is timed but not trained, a model that cannot be built is skipped, data YAMLs resolve, bad input
+fails."""
 
 from __future__ import annotations
 
@@ -19,9 +21,12 @@ import yaml
 from PIL import Image
 
 from yolo_lite.benchmark import FIELDS, pareto_frontier, run_benchmark, select_models, shipped_models, time_interleaved
-from yolo_lite.benchmark import accuracy, models
+from yolo_lite.backbones import pretrained, timm_backbone
+from yolo_lite.benchmark import accuracy, models, report
+from yolo_lite.benchmark import run as benchmark_run
 from yolo_lite.cli import main
 from yolo_lite.patches import yaml_lookup
+from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
 
 from .conftest import IMGSZ
 
@@ -34,8 +39,8 @@ MEASURED = [  # fields every CPU run fills with a positive number, ONNX included
 SPREADS = ["cpu_iqr_ms", "onnx_iqr_ms"]  # >= 0: the files round to 0.1 us
 CUDA_FIELDS = [key for key in FIELDS if key.startswith("cuda_")]
 ACCURACY_FIELDS = [key for key in FIELDS if key.startswith("map50") or key in {"seeds", "train_imgsz", "frontier"}]
-SKIPPED = "yolo11n-starnet-imagenet"  # simulated: its ImageNet weights "cannot be downloaded"
-OFFLINE = "cannot download the ImageNet weights of starnet_s050: no network"
+SKIPPED = "yolo11n-starnet-imagenet"  # shipped; its ImageNet weights "cannot be downloaded" (simulated)
+OFFLINE = "cannot download the ImageNet weights of starnet_s1: no network"
 
 
 def check_png(path: Path) -> None:
@@ -100,6 +105,7 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
         assert all(row[key] > 0 for key in MEASURED) and all(row[key] >= 0 for key in SPREADS), row
         assert all((row[key] is None) != torch.cuda.is_available() for key in CUDA_FIELDS), row
         assert all(row[key] is None for key in ACCURACY_FIELDS) and row["epochs"] is None and row["skipped"] is None
+        assert row["accuracy_skipped"] is None
         assert row["params"] == int(row["params"]) and row["imgsz"] == IMGSZ
     stock, lite = report["rows"]
     assert stock["family"] == "stock" and stock["tag"] == "yolo11" and stock["cpu_vs_stock"] == stock["onnx_vs_stock"]
@@ -111,22 +117,32 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
 
 @pytest.fixture
 def offline_imagenet_model(monkeypatch):
-    """Ship a simulated ``yolo11n-starnet-imagenet.yaml`` whose build fails as an offline weights download does."""
-    shipped, build = models.shipped_models, models.build_model
+    """Make fetching ImageNet weights fail at once, as offline; return the variants that training asked for.
 
-    def build_offline(name, seed):
-        if Path(name).stem == SKIPPED:
-            raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
-        return build(name, seed)
+    The timings must not fetch at all: a fetch before training starts fails the test.
+    """
+    fetched, training = [], []
+    train = benchmark_run.train_and_validate
 
-    monkeypatch.setattr(models, "shipped_models", lambda scale: sorted([*shipped(scale), f"{SKIPPED}.yaml"]))
-    monkeypatch.setattr(models, "build_model", build_offline)
+    def train_and_validate(row, *args, **kwargs):
+        training.append(row["model"])
+        return train(row, *args, **kwargs)
+
+    def fetch_offline(variant):
+        assert training, f"the timings fetched the ImageNet weights of {variant}; they must build without them"
+        fetched.append(variant)
+        raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
+
+    monkeypatch.setattr(pretrained, "fetch_imagenet", fetch_offline)  # resolve() looks it up in that module
+    monkeypatch.setattr(benchmark_run, "train_and_validate", train_and_validate)
+    return fetched
 
 
 def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     data_yaml, tmp_path, monkeypatch, offline_imagenet_model
 ):
-    """The CI configuration: --quick --accuracy --seeds 2 (64 px, 1 epoch, 16 + 8 images), with a skipped model."""
+    """The CI configuration: --quick --accuracy --seeds 2 (64 px, 1 epoch, 16 + 8 images), with a model whose ImageNet
+    weights cannot be fetched: it is timed (built without them) but not trained."""
     # A data YAML with a relative path, read from another working directory: the benchmark resolves it.
     relative = data_yaml.parent / "relative.yaml"
     relative.write_text(yaml.safe_dump({**yaml.safe_load(data_yaml.read_text()), "path": "."}, sort_keys=False))
@@ -134,10 +150,12 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     out = tmp_path / "bench"
     start = time.perf_counter()
     main([
-        "benchmark", "--quick", "--accuracy", "--seeds", "2", "--models", "*starnet*", "--data", str(relative),
+        "benchmark", "--quick", "--accuracy", "--seeds", "2", "--models", "yolo11n-starnet", SKIPPED, "--data",
+        str(relative),
         "--train-batch", "8", "--workers", "0", "--no-onnx", "--out", str(out),
     ])  # fmt: skip
     assert time.perf_counter() - start < 90
+    assert offline_imagenet_model == ["starnet_s1"]  # not in the timings; in training once, not once per seed
 
     report = json.loads((out / "benchmark.json").read_text())
     settings = report["settings"]
@@ -146,13 +164,18 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     assert yaml.safe_load(Path(settings["data"]).read_text())["path"] == str(data_yaml.parent)
     rows = {row["model"]: row for row in report["rows"]}
     assert list(rows) == ["yolo11n", SKIPPED, "yolo11n-starnet"]  # sorted: "-" before "."
+    assert all(row["skipped"] is None for row in rows.values())  # every model is built and timed
 
-    skipped = rows.pop(SKIPPED)
-    assert skipped["skipped"] == f"skipped: {OFFLINE} (pass weights=None to train from scratch)"
-    assert skipped["family"] == "starnet" and skipped["tag"] == "starnet-imagenet"
-    assert all(skipped[key] is None for key in FIELDS if key not in {"model", "family", "tag", "scale", "skipped"})
-    for name, row in rows.items():
-        assert row["skipped"] is None and row["seeds"] == 2 and row["epochs"] == 1 and row["train_imgsz"] == IMGSZ
+    untrained = rows[SKIPPED]
+    assert untrained["accuracy_skipped"] == f"skipped: {OFFLINE} (pass weights=None to train from scratch)"
+    assert untrained["family"] == "starnet" and untrained["tag"] == "starnet-imagenet"
+    assert untrained["backbone"] == "starnet_s1" and untrained["cpu_ms"] > 0 and untrained["cpu_vs_stock"] > 0
+    assert all(untrained[key] is None for key in FIELDS if key.startswith("map50") or key in {"seeds", "epochs"})
+    assert untrained["frontier"] is None and not (out / "train" / f"{SKIPPED}-seed0").exists()
+    trained = {name: row for name, row in rows.items() if name != SKIPPED}
+    for name, row in trained.items():
+        assert row["accuracy_skipped"] is None
+        assert row["seeds"] == 2 and row["epochs"] == 1 and row["train_imgsz"] == IMGSZ
         for key in ("map50", "map50_95"):
             runs = row[f"{key}_per_seed"]
             assert len(runs) == 2 and all(0.0 <= v <= 1.0 for v in runs)
@@ -164,23 +187,25 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
             assert (out / "train" / f"{name}-seed{seed}" / "weights" / "best.pt").is_file()
     stock = rows["yolo11n"]
     assert stock["map50_95_vs_stock"] == (1.0 if min(stock["map50_95_per_seed"]) > 0 else None)
-    flags = pareto_frontier([(row["cpu_ms"], row["map50_95"]) for row in rows.values()])
-    assert [row["frontier"] for row in rows.values()] == flags and any(flags)
+    flags = pareto_frontier([(row["cpu_ms"], row["map50_95"]) for row in trained.values()])
+    assert [row["frontier"] for row in trained.values()] == flags and any(flags)
 
     markdown = (out / "benchmark.md").read_text()
     assert "relative 'path' resolved against the YAML's folder" in markdown and "2 seeds: 0, 1" in markdown
+    assert "1 model not trained (see the accuracy table)" in markdown
+    assert "skipped (see the sizes table)" not in markdown
     found = tables(markdown)
     assert list(found) == ["Sizes", "PyTorch CPU", "PyTorch CPU channels-last", "Accuracy"]  # --no-onnx
-    sizes = {row[0]: row for row in found["Sizes"][1:]}
-    assert found["Sizes"][0][-1] == "skipped" and sizes[SKIPPED][-1] == skipped["skipped"].replace("|", "\\|")
-    assert sizes["yolo11n"][-1] == "" and list(sizes) == ["yolo11n", SKIPPED, "yolo11n-starnet"]
-    assert [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)  # skipped models are not timed
+    assert "skipped" not in found["Sizes"][0]  # no model was skipped in the timings
+    assert [row[0] for row in found["Sizes"][1:]] == [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)
     header, *body = found["Accuracy"]
-    assert header[0] == "model" and header[-1] == "frontier" and "mAP50-95 mean (std)" in header
+    assert header[0] == "model" and header[-2:] == ["frontier", "skipped"] and "mAP50-95 mean (std)" in header
     assert [row[0] for row in body] == list(rows)
-    assert [row[-1] for row in body] == ["yes" if flag else "no" for flag in flags]
+    assert [row[-2] for row in body] == ["yes" if flags[0] else "no", "", "yes" if flags[1] else "no"]
+    assert [row[-1] for row in body] == ["", untrained["accuracy_skipped"].replace("|", "\\|"), ""]
     column = header.index("mAP50-95 mean (std)")
-    for cells, row in zip(body, rows.values()):
+    assert body[1][column] == "" and body[1][header.index("seeds")] == ""
+    for cells, row in zip([body[0], body[2]], trained.values()):
         mean, std = (float(v) for v in re.fullmatch(r"([\d.]+) \(([\d.]+)\)", cells[column]).groups())
         assert (mean, std) == (pytest.approx(row["map50_95"], abs=1e-3), pytest.approx(row["map50_95_std"], abs=1e-3))
 
@@ -188,8 +213,44 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
         records = list(csv.DictReader(f))
     assert [r["frontier"] for r in records] == [str(flags[0]), "", str(flags[1])]
     assert records[0]["map50_95_per_seed"] == " ".join(str(v) for v in stock["map50_95_per_seed"])
-    assert records[1]["skipped"].startswith("skipped: ") and records[1]["map50_95_per_seed"] == ""
+    assert records[1]["accuracy_skipped"].startswith("skipped: ") and records[1]["map50_95_per_seed"] == ""
+    assert records[1]["skipped"] == "" and float(records[1]["cpu_ms"]) > 0
     check_png(out / "benchmark.png")
+
+
+def test_shipped_models_are_timed_without_fetching_backbone_weights(tmp_path, monkeypatch):
+    def no_fetch(*args):
+        raise AssertionError(f"fetched weights for the timings: {args}")
+
+    monkeypatch.setattr(pretrained, "fetch_imagenet", no_fetch)
+    monkeypatch.setattr(timm_backbone, "cached_file", no_fetch)
+    for name, backbone in (
+        ("yolo11n-starnet-imagenet.yaml", "starnet_s1"), ("yolo11n-mobilenetv4-imagenet.yaml", "timm."),
+    ):  # fmt: skip
+        path = models.timing_yaml(name, tmp_path)
+        assert path == tmp_path / name  # the same name: Ultralytics guesses scale and task from it
+        written = yaml.safe_load(path.read_text())
+        shipped = yaml.safe_load((yaml_lookup.CFG_DIR / name).read_text())
+        assert written == {**shipped, SKIP_ROW_WEIGHTS: True}  # no scale or yaml_file entry
+        yolo = models.build_model(name, 0, tmp_path)
+        assert yolo.task == "detect" and yolo.model.yaml["scale"] == "n" and yolo.model.yaml[SKIP_ROW_WEIGHTS]
+        assert str(yolo.model.model[0].type).startswith(backbone)
+
+
+def test_model_that_cannot_be_built_is_skipped_with_reason(tmp_path, monkeypatch):
+    def broken(name, seed, weights_dir):
+        raise ValueError("YAML row 3: unknown module 'Nope'.\n Use an Ultralytics module")
+
+    monkeypatch.setattr(models, "build_model", broken)
+    entry = models.prepare("yolo11n-starnet.yaml", "n", IMGSZ, 0, False, tmp_path)
+    assert entry.model is None and entry.onnx_path is None and entry.row["model"] == "yolo11n-starnet"
+    assert entry.row["skipped"] == "skipped: YAML row 3: unknown module 'Nope'. Use an Ultralytics module"
+    assert all(entry.row[key] is None for key in FIELDS if key not in {"model", "family", "tag", "scale", "skipped"})
+    stock = {**dict.fromkeys(FIELDS), "model": "yolo11n", "family": "stock", "tag": "yolo11", "scale": "n"}
+    found = tables(report.markdown_tables([{**stock, "imgsz": IMGSZ}, entry.row]))
+    assert found["Sizes"][0][-1] == "skipped" and found["Sizes"][2][-1] == entry.row["skipped"]
+    with pytest.raises(ValueError, match="unknown module"):  # stock YOLO11 is the reference: no run without it
+        models.prepare("yolo11n.yaml", "n", IMGSZ, 0, False, tmp_path)
 
 
 def test_pareto_frontier_and_mean_ratio_to_stock():
@@ -247,7 +308,7 @@ def test_rounds_are_interleaved_stock_first_after_warmup():
         (dict(families=["mobilenet"]), "unknown family 'mobilenet'", "available families: .*starnet"),
         (dict(families=["yolo11n-starnet.yaml"]), "unknown family 'yolo11n-starnet.yaml'", "--models takes those"),
         (dict(families=[]), "no family", "available families"),
-        (dict(models=["*mobilenet*"]), r"no shipped model matches '\*mobilenet\*'", r"yolo11n-starnet\.yaml"),
+        (dict(models=["*efficientnet*"]), r"no shipped model matches '\*efficientnet\*'", r"yolo11n-starnet\.yaml"),
         (dict(models=[]), "no model to compare", "shipped at scales"),
         (dict(reference="yolo8"), "reference must be one of yolo11, yolo26", "--reference yolo26"),
         (dict(scales=["q"]), "scales must be one or more of n, s, m, l, x", r"--scales n s"),

@@ -3,18 +3,21 @@
 For each scale, stock YOLO11 (and stock YOLO26 with ``reference="yolo26"``) and every shipped model at that scale
 (:func:`~yolo_lite.benchmark.models.shipped_models`: ``yolo11<scale>-<tag>.yaml`` for each all-scale
 ``yolo11-<tag>.yaml`` and each single-scale ``yolo11<scale>-<tag>.yaml``) are built from their YAMLs with the same
-seed, saved as Ultralytics checkpoints, fused with ``model.fuse()`` and timed:
+seed (a shipped model without fetching its backbone row's pretrained weights, which latency does not depend on),
+saved as Ultralytics checkpoints, fused with ``model.fuse()`` and timed:
 
 - PyTorch on the CPU at batch 1, in the default layout and channels-last (which Ultralytics' predictor uses on x86
   CPUs), ONNX Runtime on the CPU running the model that Ultralytics' exporter wrote, and
   PyTorch on CUDA in fp32 and fp16 when a GPU is present;
 - throughput and peak memory at a larger batch on each PyTorch device.
 
-A model whose build raises a ValueError (e.g. its ImageNet weights cannot be downloaded offline) is skipped and the
-reason recorded. With ``accuracy=True`` every model is also trained ``seeds`` times (same hyperparameters, one seed per
-run) at ``train_imgsz`` and validated on the data's val split; the report gives mean, spread and the Pareto frontier.
-Nothing is downloaded by the benchmark itself: the ONNX export runs with ``simplify=False`` and Ultralytics'
-auto-install switched off, and the default dataset is generated.
+A model whose build raises a ValueError is skipped and the reason recorded. With ``accuracy=True`` every model is also
+trained ``seeds`` times (same hyperparameters, one seed per run) at ``train_imgsz`` and validated on the data's val
+split; the report gives mean, spread and the Pareto frontier. Training fetches a backbone row's pretrained weights; a
+model whose training raises a ValueError (its weights cannot be fetched offline) keeps its timings and gets the reason
+in ``accuracy_skipped`` instead of accuracy. Apart from those weights (fetched once and cached), nothing is
+downloaded: the ONNX export runs with ``simplify=False`` and Ultralytics' auto-install switched off, and the default
+dataset is generated.
 
 Modules:
     - :mod:`~yolo_lite.benchmark.models`: which models are compared, and building them.

@@ -1,9 +1,15 @@
 """Accuracy: train every model with Ultralytics' trainer for several seeds, validate it, and find the frontier.
 
-Every model is trained from scratch ``seeds`` times (seeds ``seed``, ``seed + 1``, ...) with the same hyperparameters
-and ``deterministic=True``, so a rerun reproduces the numbers, and validated on the data's val split with Ultralytics'
-validator. The rows report the mean, the sample standard deviation and the range of mAP50 and mAP50-95 over the seeds,
-the mean per-seed ratio to stock YOLO11's mAP50-95, and whether the model is on the speed-accuracy (Pareto) frontier.
+Every model is trained ``seeds`` times (seeds ``seed``, ``seed + 1``, ...) from its YAML (from scratch, or from the
+backbone row's pretrained weights) with the same hyperparameters and ``deterministic=True``, so a rerun reproduces the
+numbers, and validated on the data's val split with Ultralytics' validator. The rows report the mean, the sample
+standard deviation and the range of mAP50 and mAP50-95 over the seeds, the mean per-seed ratio to stock YOLO11's
+mAP50-95, and whether the model is on the speed-accuracy (Pareto) frontier.
+
+Training builds the shipped model itself, so a backbone row's pretrained weights are fetched then (the timings build
+without them). A model whose training raises a ValueError (its weights cannot be fetched offline) is not trained: at
+the first failure its seeds stop (the weights are tried once, not once per seed) and the reason goes to its
+``accuracy_skipped`` field; it keeps its timings and takes no part in the frontier.
 
 A data YAML whose ``path`` is relative is read by Ultralytics against the working directory; the benchmark resolves it
 against the YAML's own folder instead (when that folder holds it) by writing a resolved copy into the output directory.
@@ -17,8 +23,9 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from ultralytics.utils import LOGGER
 
-from .fields import STOCK
+from .fields import PREFIX, STOCK, skip_reason
 
 __all__ = ["FRONTIER_LATENCY", "check_data", "mark_frontier", "pareto_frontier", "prepare_data", "train_and_validate"]
 
@@ -134,7 +141,11 @@ def _stats(key: str, values: Sequence[float]) -> dict:
 def train_and_validate(
     row: dict, data: Path, seeds: Sequence[int], train_args: Mapping, project: Path, imgsz: int
 ) -> None:
-    """Train ``row``'s model from scratch once per seed, validate each run, and write the statistics into ``row``.
+    """Train ``row``'s model once per seed, validate each run, and write the statistics into ``row``.
+
+    The model is built from its shipped YAML, with its backbone row's pretrained weights. If building or training it
+    raises a ValueError (the weights cannot be fetched offline), the remaining seeds are not tried: ``row`` gets only
+    ``accuracy_skipped`` ("skipped: <message>") and keeps its timings.
 
     Args:
         row (dict): The model's row (its ``model`` names the YAML).
@@ -144,14 +155,26 @@ def train_and_validate(
             per run.
         project (Path): Directory of the runs (``<model>-seed<seed>`` and ``<model>-seed<seed>-val``).
         imgsz (int): Image size of training and validation.
+
+    Raises:
+        ValueError: Training stock YOLO11 or YOLO26 raised it (the accuracy run has nothing to compare with).
     """
     from ultralytics import YOLO
 
     map50, map50_95 = [], []
     for seed in seeds:
         name = f"{row['model']}-seed{seed}"
-        model = YOLO(f"{row['model']}.yaml")
-        model.train(data=str(data), project=str(project), name=name, **{**train_args, "imgsz": imgsz, "seed": seed})
+        try:
+            model = YOLO(f"{row['model']}.yaml")
+            model.train(
+                data=str(data), project=str(project), name=name, **{**train_args, "imgsz": imgsz, "seed": seed}
+            )
+        except ValueError as e:
+            if row["family"] == STOCK:
+                raise
+            row["accuracy_skipped"] = skip_reason(e)
+            LOGGER.warning(f"{PREFIX} {row['model']} not trained, {row['accuracy_skipped']}")
+            return
         metrics = model.val(  # batch, device and workers carry over from training
             data=str(data), imgsz=imgsz, plots=False, project=str(project), name=f"{name}-val"
         )
@@ -188,7 +211,8 @@ def mark_frontier(rows: Sequence[dict]) -> None:
     """Fill ``map50_95_vs_stock`` (per scale) and ``frontier`` (over all trained rows) of the rows in place.
 
     Args:
-        rows (Sequence[dict]): Rows of the benchmark; those with a mean mAP50-95 take part.
+        rows (Sequence[dict]): Rows of the benchmark; those with a mean mAP50-95 and a PyTorch CPU latency take part
+            (not the skipped ones, nor those whose training was skipped).
     """
     trained = [row for row in rows if row["map50_95"] is not None and row[FRONTIER_LATENCY] is not None]
     for row in trained:

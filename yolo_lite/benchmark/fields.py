@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from ultralytics.utils import colorstr
 
-__all__ = ["BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS"]
+__all__ = ["BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS", "skip_reason"]
 
 PREFIX = colorstr("benchmark:")
 SCALES = "nsmlx"
@@ -38,7 +38,7 @@ FIELDS = {
     "family": "backbone family, the first word of the tag; 'stock' for Ultralytics' own models (YOLO11, YOLO26)",
     "tag": "what follows the scale in the shipped YAML's name (yolo11n-<tag>.yaml); yolo11 or yolo26 for stock",
     "scale": "model scale (n, s, m, l, x)",
-    "skipped": "why the model was not measured, 'skipped: <message>' (null when it was measured)",
+    "skipped": "why the model was not built for the timings, 'skipped: <message>' (null when it was measured)",
     "backbone": "type of layer 0",
     "params": "number of parameters",
     "gflops": "GFLOPs of one image at imgsz (Ultralytics' get_flops on the unfused model)",
@@ -69,6 +69,9 @@ FIELDS = {
             ),
         )
     },
+    "accuracy_skipped": "why the model was not trained in the accuracy run (e.g. its backbone's pretrained weights "
+    "could not be fetched offline), 'skipped: <message>'; its timings stay, it takes no part in the frontier (null "
+    "when it was trained or without an accuracy run)",
     "train_imgsz": "image size of training and validation in the accuracy run (null without one)",
     "epochs": "training epochs of each accuracy run (null without one)",
     "seeds": "number of training runs, seeds seed..seed+seeds-1 (null without an accuracy run)",
@@ -87,3 +90,19 @@ FIELDS = {
     "frontier": "on the speed-accuracy (Pareto) frontier: no other model has both lower PyTorch CPU latency and "
     "higher mean mAP50-95 (null without an accuracy run)",
 }
+
+
+def skip_reason(error: BaseException) -> str:
+    """Return the ``skipped``/``accuracy_skipped`` value for ``error``: ``"skipped: <message on one line>"``.
+
+    Args:
+        error (BaseException): What building or training the model raised.
+
+    Returns:
+        (str): The reason, whitespace collapsed (the exception's type name when it has no message).
+
+    Examples:
+        >>> skip_reason(ValueError("could not fetch the weights:   no network")), skip_reason(ValueError())
+        ('skipped: could not fetch the weights: no network', 'skipped: ValueError')
+    """
+    return f"skipped: {' '.join(str(error).split()) or type(error).__name__}"

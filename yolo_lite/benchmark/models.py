@@ -2,9 +2,14 @@
 
 The candidates at a scale are stock YOLO11 (and YOLO26 with ``reference="yolo26"``) plus every model that
 ``yolo_lite/cfg`` ships at that scale: an all-scale ``yolo11-<tag>.yaml`` gives ``yolo11<scale>-<tag>.yaml`` at every
-scale, a single-scale ``yolo11<scale>-<tag>.yaml`` (such as ``yolo11n-starnet-imagenet.yaml``) only at its own. A
-model whose build raises a ValueError (say its pretrained weights cannot be downloaded) is skipped, with the reason in
-its row, instead of ending the run.
+scale, a single-scale ``yolo11<scale>-<tag>.yaml`` (such as ``yolo11n-starnet-imagenet.yaml``) only at its own.
+
+Latency and size do not depend on the weights, so every shipped model is built for the timings without fetching its
+backbone row's pretrained weights: its YAML is copied into the run's weights directory under the same file name (so
+Ultralytics takes scale and task from the name) with the
+:data:`~yolo_lite.patches.parse_model.SKIP_ROW_WEIGHTS` mark, and an ``-imagenet`` model is timed offline too (training
+it still needs the weights, see :mod:`~yolo_lite.benchmark.accuracy`). A model whose build raises a ValueError anyway
+(say a YAML that cannot be built) is skipped, with the reason in its row, instead of ending the run.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+import yaml
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
+from ..patches.parse_model import SKIP_ROW_WEIGHTS
 from ..patches.yaml_lookup import CFG_DIR, shipped_models
 from .environment import no_autoinstall, quiet
-from .fields import FIELDS, MB, PREFIX, SCALES, STOCK
+from .fields import FIELDS, MB, PREFIX, SCALES, STOCK, skip_reason
 
 if TYPE_CHECKING:
     from ultralytics import YOLO
@@ -36,6 +43,7 @@ __all__ = [
     "reference_models",
     "select_models",
     "shipped_models",
+    "timing_yaml",
 ]
 
 REFERENCES = {"yolo11": ("yolo11",), "yolo26": ("yolo11", "yolo26")}  # --reference -> Ultralytics' models compared
@@ -174,24 +182,57 @@ def _row(name: str, scale: str) -> dict:
     return row
 
 
-def build_model(name: str, seed: int) -> YOLO:
-    """Seed PyTorch and build ``YOLO(name)``; a ValueError here makes the benchmark skip the model.
+def timing_yaml(name: str, weights_dir: Path) -> Path:
+    """Write the shipped model ``name`` as a YAML that builds without fetching its backbone row's weights.
+
+    The model dict (as ``yaml_model_load`` reads it, less the ``scale`` and ``yaml_file`` entries that it adds) gets
+    the :data:`~yolo_lite.patches.parse_model.SKIP_ROW_WEIGHTS` mark and is written under the same file name, so
+    Ultralytics guesses the same scale and task from it.
+
+    Args:
+        name (str): Shipped model YAML name, e.g. ``"yolo11n-starnet-imagenet.yaml"``.
+        weights_dir (Path): Directory to write it to (the run's temporary weights directory).
+
+    Returns:
+        (Path): ``weights_dir / name``.
+    """
+    from ultralytics.nn import tasks  # its yaml_model_load, patched by yolo_lite, finds shipped YAMLs by name
+
+    d = tasks.yaml_model_load(name)
+    source = d.get("yaml_file", name)
+    d = {key: value for key, value in d.items() if key not in {"scale", "yaml_file"}}
+    path = Path(weights_dir) / Path(name).name
+    header = f"# {source}, built for the benchmark's timings without fetching the backbone row's weights (yolo-lite)\n"
+    path.write_text(header + yaml.safe_dump({**d, SKIP_ROW_WEIGHTS: True}, sort_keys=False))
+    return path
+
+
+def build_model(name: str, seed: int, weights_dir: Path) -> YOLO:
+    """Seed PyTorch and build the model ``name`` for the timings; a ValueError here makes the benchmark skip it.
+
+    Stock models (``yolo11n.yaml``, ``yolo26n.yaml``) are built as ``YOLO(name)``; a shipped model from the copy that
+    :func:`timing_yaml` writes, so its backbone row's pretrained weights are not fetched (the timings and sizes do
+    not depend on them, and an ``-imagenet`` model is timed offline too).
 
     Args:
         name (str): Model YAML name, e.g. ``"yolo11n-starnet.yaml"``.
         seed (int): Seed of the weight initialisation.
+        weights_dir (Path): Directory for the shipped model's YAML copy.
 
     Returns:
         (YOLO): The model.
     """
     from ultralytics import YOLO
 
+    cfg = timing_yaml(name, weights_dir) if _SHIPPED.match(Path(name).stem) else name
     torch.manual_seed(seed)
-    return YOLO(name)
+    return YOLO(cfg)
 
 
 def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_dir: Path) -> Entry:
     """Build, save, measure, export and fuse one model; return its entry (with ``skipped`` set if the build failed).
+
+    Shipped models are built without their backbone row's pretrained weights (see :func:`build_model`).
 
     Args:
         name (str): Model YAML name.
@@ -199,7 +240,7 @@ def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_di
         imgsz (int): Image size of the GFLOPs count and the ONNX export.
         seed (int): Seed of the weight initialisation.
         onnx (bool): Export the model with Ultralytics' ONNX exporter.
-        weights_dir (Path): Directory for the checkpoint and the ONNX file.
+        weights_dir (Path): Directory for the checkpoint, the ONNX file and the shipped model's YAML copy.
 
     Returns:
         (Entry): The row (sizes filled in) and the fused model.
@@ -211,11 +252,11 @@ def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_di
 
     row = _row(name, scale)
     try:
-        yolo = build_model(name, seed)
+        yolo = build_model(name, seed, weights_dir)
     except ValueError as e:
         if row["family"] == STOCK:
             raise
-        row["skipped"] = f"skipped: {' '.join(str(e).split()) or type(e).__name__}"
+        row["skipped"] = skip_reason(e)
         LOGGER.warning(f"{PREFIX} {row['model']} {row['skipped']}")
         return Entry(row=row)
     checkpoint = weights_dir / f"{row['model']}.pt"

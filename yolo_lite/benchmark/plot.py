@@ -16,7 +16,8 @@ def plot_frontier(rows: Sequence[dict], path: str | Path) -> Path:
     Points are coloured by tag (``yolo11``, ``starnet``, ``starnet-imagenet``, ...) and a tag's points are joined
     across scales; every point is labelled with its model. With accuracy, the error bars span the lowest to the highest
     mAP50-95 over the seeds, and the dashed black line joins the frontier points (ringed): the models that no other
-    model beats on both latency and mean mAP50-95. Skipped models are left out.
+    model beats on both latency and mean mAP50-95. Skipped models, and with accuracy the models whose training was
+    skipped, are left out.
 
     Args:
         rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.

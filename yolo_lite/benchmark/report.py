@@ -2,7 +2,8 @@
 
 The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), then one table per timing
 backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
-accuracy table. The CSV and JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`.
+accuracy table (with why a model was not trained in its last column). The CSV and JSON keep every column of
+:data:`~yolo_lite.benchmark.fields.FIELDS`.
 """
 
 from __future__ import annotations
@@ -87,19 +88,20 @@ def _backend_table(rows: Sequence[dict], backend: str) -> str:
 
 
 def _accuracy_table(rows: Sequence[dict]) -> str:
-    """Return the accuracy table: mean (sample std) and range over the seeds, ratio to stock, frontier flag."""
+    """Return the accuracy table: mean (std) and range over the seeds, ratio to stock, frontier, why not trained."""
     return _table(
         rows,
         [
             ("model", lambda r: r["model"], "---"),
-            ("seeds", lambda r: str(r["seeds"]), "---:"),
+            ("seeds", lambda r: "" if r["seeds"] is None else str(r["seeds"]), "---:"),
             ("mAP50 mean (std)", _fmt(".3f", "map50", "map50_std"), "---:"),
             ("mAP50 min-max", _range("map50"), "---:"),
             ("mAP50-95 mean (std)", _fmt(".3f", "map50_95", "map50_95_std"), "---:"),
             ("mAP50-95 min-max", _range("map50_95"), "---:"),
             ("mAP50-95 vs stock", _fmt(".2f", "map50_95_vs_stock"), "---:"),
             (f"{BACKENDS['cpu']} ms", _fmt(".1f", FRONTIER_LATENCY), "---:"),
-            ("frontier", lambda r: "yes" if r["frontier"] else "no", "---"),
+            ("frontier", lambda r: "" if r["frontier"] is None else "yes" if r["frontier"] else "no", "---"),
+            ("skipped", lambda r: r["accuracy_skipped"] or "", "---"),
         ],
     )
 
@@ -109,7 +111,8 @@ def markdown_tables(rows: Sequence[dict]) -> str:
 
     Args:
         rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark` (every key of
-            :data:`~yolo_lite.benchmark.fields.FIELDS`); skipped models appear in the sizes table only.
+            :data:`~yolo_lite.benchmark.fields.FIELDS`); skipped models appear in the sizes table only, models whose
+            training was skipped in the accuracy table with the reason.
 
     Returns:
         (str): The tables, each under a ``###`` heading.
@@ -119,7 +122,7 @@ def markdown_tables(rows: Sequence[dict]) -> str:
     for backend, label in BACKENDS.items():
         if any(row[f"{backend}_ms"] is not None for row in measured):
             parts += ["", f"### {label}", "", _backend_table(measured, backend)]
-    trained = [row for row in measured if row["map50_95"] is not None]
+    trained = [row for row in measured if row["map50_95"] is not None or row["accuracy_skipped"]]
     if trained:
         parts += ["", "### Accuracy", "", _accuracy_table(trained)]
     return "\n".join(parts)
@@ -153,7 +156,8 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
     if settings["accuracy"]:
         seeds = settings["train_seeds"]
         method += (
-            f" Accuracy: every model trained {_count(settings['epochs'], 'epoch')} from scratch at "
+            f" Accuracy: every model trained {_count(settings['epochs'], 'epoch')} from its YAML (from scratch, or "
+            "from the backbone row's pretrained weights) at "
             f"{settings['train_imgsz']}x{settings['train_imgsz']} once per seed ({_count(len(seeds), 'seed')}: "
             f"{', '.join(map(str, seeds))}; same hyperparameters, deterministic) on {settings['data_note']}, and "
             "validated on its val split; mean (sample standard deviation) and min-max over the seeds, 'vs stock' is "
@@ -161,6 +165,11 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
             f"{BACKENDS['cpu']} latency (at {settings['imgsz']} px) and a higher mean mAP50-95."
         )
     skipped = [row for row in rows if row["skipped"]]
+    untrained = [row for row in rows if row["accuracy_skipped"]]
+    if skipped:
+        method += f" {_count(len(skipped), 'model')} skipped (see the sizes table)."
+    if untrained:
+        method += f" {_count(len(untrained), 'model')} not trained (see the accuracy table)."
     return "\n".join(
         [
             "# yolo-lite benchmark",
@@ -171,7 +180,7 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
             f"load average at start {env['load_average']}, other processes used {env['others_cpu_percent']}% of "
             f"the CPU time during the timings; CUDA: {env['cuda'] or 'none'}; Python {env['python']}; {versions}.",
             "",
-            method + (f" {_count(len(skipped), 'model')} skipped (see the sizes table)." if skipped else ""),
+            method,
             "",
             markdown_tables(rows),
             "",

@@ -97,7 +97,8 @@ def run_benchmark(
         batch_rounds (int): Timed rounds at that batch size.
         threads (int | None): CPU threads for PyTorch and ONNX Runtime; None keeps PyTorch's current setting.
         onnx (bool): Export every model with Ultralytics' ONNX exporter and time it with ONNX Runtime on the CPU.
-        accuracy (bool): Also train every model from scratch ``seeds`` times and report mAP50 and mAP50-95.
+        accuracy (bool): Also train every model ``seeds`` times (from scratch, or from its backbone row's pretrained
+            weights) and report mAP50 and mAP50-95.
         data (str | Path | None): Ultralytics data YAML for the accuracy run (a relative ``path`` in it is resolved
             against the YAML's folder, through a copy in ``out_dir/data``); None generates the synthetic dataset
             (:func:`yolo_lite.data.make_synthetic_dataset`, images of ``train_imgsz``) in ``out_dir/datasets``.
@@ -120,7 +121,8 @@ def run_benchmark(
     Returns:
         (list[dict]): One row per model (scale by scale, stock first), with every key of
             :data:`~yolo_lite.benchmark.fields.FIELDS`; a model whose build raised a ValueError has only its name and
-            ``skipped`` ("skipped: <message>").
+            ``skipped`` ("skipped: <message>"), and a model whose training raised one (its backbone's pretrained
+            weights cannot be fetched offline) keeps its timings and gets ``accuracy_skipped`` instead of accuracy.
 
     Raises:
         ValueError: An unknown family, model pattern, reference or scale, a non-positive count, an image size that is
