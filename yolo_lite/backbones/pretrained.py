@@ -64,7 +64,10 @@ def check_weights(weights: object) -> str | None:
 
 
 def imagenet_source(variant: str) -> str | None:
-    """Return where the released ImageNet weights of ``variant`` come from (a timm model tag or a URL), else None.
+    """Return where the released ImageNet weights of ``variant`` (or of a timm model) come from, else None.
+
+    MicroNet's are the official release links; everything else is timm's pretrained config: its Hugging Face repo id,
+    or its URL.
 
     Examples:
         >>> imagenet_source("starnet_s1"), imagenet_source("micronet_m3")

@@ -28,7 +28,7 @@ from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from .base import Backbone
-from .pretrained import IMAGENET, cached_file, check_weights
+from .pretrained import IMAGENET, cached_file, check_weights, imagenet_source
 
 __all__ = ["TimmBackbone"]
 
@@ -98,10 +98,7 @@ def _out_indices(name: str) -> tuple[int, ...]:
 
 def _source(name: str, weights: str) -> str | None:
     """Return where ``weights`` come from: the file or URL given, else timm's default Hub repo or URL (None: none)."""
-    if weights != IMAGENET:
-        return weights
-    cfg = timm.models.get_pretrained_cfg(name)
-    return (cfg.hf_hub_id or cfg.url or None) if cfg is not None else None
+    return imagenet_source(name) if weights == IMAGENET else weights
 
 
 @contextlib.contextmanager
