@@ -1,4 +1,9 @@
-"""The wheel is self-contained: YAMLs and patches inside `yolo_lite`, the autoload `.pth` at the root."""
+"""The wheel is self-contained: YAMLs and patches inside `yolo_lite`, the autoload `.pth` at the root.
+
+The repository keeps `cfg/` and `patches/` at its top level; setuptools' `package-dir` maps them to `yolo_lite.cfg`
+and `yolo_lite.patches` in wheels and editable installs alike, with no symlinks (a checkout without symlink support
+would turn them into text files).
+"""
 
 from __future__ import annotations
 
@@ -53,3 +58,26 @@ def test_installed_wheel_autoloads(wheel, tmp_path):
     patched, location = result.stdout.split("\n")[0].split()
     assert patched == "True" and location.startswith(str(target))
     assert result.stdout.split("\n")[1].startswith(str(target / "yolo_lite" / "cfg"))
+
+
+def test_repository_has_no_symlinks():
+    links = [p.relative_to(ROOT) for p in ROOT.rglob("*") if p.is_symlink() and ".venv" not in p.parts]
+    assert not links, f"symlinks break checkouts without symlink support: {links}"
+
+
+def test_editable_install_maps_top_level_folders(tmp_path):
+    # CI installs with `pip install -e .`; the editable finder must serve cfg/ and patches/ as yolo_lite subpackages.
+    code = (
+        "import yolo_lite, yolo_lite.patches\n"
+        "from ultralytics.nn.tasks import yaml_model_load\n"
+        "print(yolo_lite.__file__)\n"
+        "print(yolo_lite.patches.__file__)\n"
+        "print(yaml_model_load('yolo11n-starnet.yaml')['yaml_file'])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    package, patches, yaml_file = result.stdout.splitlines()[-3:]
+    if not package.startswith(str(ROOT)):
+        pytest.fail(f"yolo_lite is not installed from this checkout ({package}); install it with pip install -e .")
+    assert Path(patches) == ROOT / "patches" / "__init__.py"
+    assert Path(yaml_file) == ROOT / "cfg" / "yolo11n-starnet.yaml"
