@@ -9,13 +9,17 @@ feature from a list), and puts the backbone itself in slot 0. Slots 1-4 keep the
 weights, so layer numbers, ``freeze=N`` and checkpoint keys line up with the YAML.
 
 Every YAML is checked before it is built, so a wrong module name or ``from`` index raises a ``ValueError`` that says
-what to change instead of a ``KeyError``/``IndexError`` from inside Ultralytics. Valid stock YAMLs go to the original
-function untouched.
+what to change instead of a ``KeyError``/``IndexError`` from inside Ultralytics. A row that Ultralytics fails to build
+(an ``assert`` in a module, a channel mismatch) is reported as a ``ValueError`` naming the YAML row, its module and
+args, and the channels it received, read from the failing call's frame (:func:`row_error`), with a hint where one is
+known (:data:`HINTS`). Valid stock YAMLs go to the original function untouched.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import traceback
 from collections.abc import Callable
 
 import torch
@@ -24,13 +28,24 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
-__all__ = ["BACKBONE_SLOTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "wrap_parse_model"]
+__all__ = ["BACKBONE_SLOTS", "HINTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "row_error", "wrap_parse_model"]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
 TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
 # Model-dict key: build the backbone without fetching the row's weights, because they come from elsewhere (a
 # checkpoint's model being rebuilt by the trainer; a size count, which needs no weights).
 SKIP_ROW_WEIGHTS = "yolo_lite_skip_row_weights"
+_KEEPS_CHANNELS = (
+    "{module} outputs as many channels as it receives; here it receives {c1} and the YAML asks for {c2}. Put a layer "
+    "that outputs those channels before it: [-1, 1, SPPF, [1024, 5]] as the shipped YAMLs do, or a Conv or C3k2 with "
+    "{module}'s channels (Ultralytics' yolo11-cls.yaml has [-1, 2, C3k2, [1024, True]] before it)"
+)
+HINTS = {  # module name -> what usually fixes a row of it that fails to build; {module}, {c1}, {c2} are filled in
+    "C2PSA": _KEEPS_CHANNELS,
+    "C2fPSA": _KEEPS_CHANNELS,
+    "PSA": _KEEPS_CHANNELS,
+    "Concat": "Concat joins feature maps of one stride: take layers of the same stride (P3 = 2, P4 = 3, P5 = 4)",
+}
 
 
 def _is_backbone_name(name: object) -> bool:
@@ -187,6 +202,48 @@ def check_rows(d: dict, empty: frozenset[int] = frozenset()) -> int:
     return first_slots
 
 
+def row_error(original: Callable, error: Exception, d: dict, first_slots: int = 1) -> ValueError | None:
+    """Describe the YAML row that ``original`` (Ultralytics' ``parse_model``) failed to build, or return None.
+
+    The row, its module, its args and the channels it received are read from the locals of the ``parse_model`` frame
+    in ``error``'s traceback (``i``, ``f``, ``m``, ``args``, ``ch``: Ultralytics' names), so no Ultralytics code is
+    repeated here; an error raised elsewhere returns None and propagates unchanged.
+
+    Args:
+        original (Callable): Ultralytics' ``parse_model``.
+        error (Exception): What building the model raised.
+        d (dict): The model dict as the user wrote it.
+        first_slots (int): Layer slots the first YAML row fills (5 for a yolo-lite backbone), to map layers to rows.
+
+    Returns:
+        (ValueError | None): The error to raise instead, chained by the caller.
+    """
+    code = inspect.unwrap(original).__code__
+    frame = next((frame for frame, _ in traceback.walk_tb(error.__traceback__) if frame.f_code is code), None)
+    names = frame.f_locals if frame else {}
+    if not all(k in names for k in ("i", "f", "args", "ch")):
+        return None
+    layer, f, ch = names["i"], names["f"], names["ch"]
+    row = layer - first_slots + 1 if layer >= first_slots else 0
+    rows = [*d.get("backbone", []), *d.get("head", [])]
+    _, _, module, yaml_args = rows[row] if row < len(rows) else (f, None, names.get("m"), names["args"])
+    sources = [layer + j if isinstance(j, int) and j < 0 else j for j in (f if isinstance(f, list) else [f])]
+    try:
+        c1 = [ch[j] for j in (f if isinstance(f, list) else [f])]
+    except (IndexError, TypeError):
+        c1 = "?"
+    c1, sources = (c1[0], sources[0]) if isinstance(c1, list) and len(c1) == 1 else (c1, sources)
+    built = names["args"] if isinstance(names["args"], list) else []
+    c2 = built[1] if len(built) > 1 and isinstance(built[1], int) else "?"
+    hint = HINTS.get(str(module), "").format(module=module, c1=c1, c2=c2)
+    return ValueError(
+        f"YAML row {row} (layer {layer}) [{f}, ..., {module}, {yaml_args}] failed to build: "
+        f"{type(error).__name__}: {str(error) or 'assertion failed'}. It receives {c1} channels from layer {sources}"
+        + (f" and was called with args {built}" if built else "")
+        + (f". {hint}" if hint else "")
+    )
+
+
 def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.nn.Sequential, list[int]]:
     """Build a model whose first row is a yolo-lite backbone, delegating every other row to ``original``."""
     _, _, name, args = d["backbone"][0]
@@ -218,8 +275,15 @@ def wrap_parse_model(original: Callable) -> Callable:
 
     @functools.wraps(original)
     def parse_model(d, ch, verbose=True):
-        if check_rows(d) == BACKBONE_SLOTS:
-            return _build(original, d, ch, verbose)
-        return original(d, ch, verbose)
+        first_slots = check_rows(d)
+        try:
+            if first_slots == BACKBONE_SLOTS:
+                return _build(original, d, ch, verbose)
+            return original(d, ch, verbose)
+        except Exception as e:
+            error = row_error(original, e, d, first_slots)
+            if error is None:
+                raise
+            raise error from e
 
     return parse_model

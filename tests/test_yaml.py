@@ -162,3 +162,35 @@ def test_bad_rows_raise_value_error(i, row, match):
 def test_unknown_scale_raises_value_error():
     with pytest.raises(ValueError, match=r"scale 'q' is not in the YAML's scales"):
         DetectionModel(_model_dict(scale="q"), verbose=False)
+
+
+CLASSIFY_YAML = """
+nc: 10
+scales:
+  n: [0.5, 0.25, 1024]
+backbone:
+  - [-1, 1, starnet_s1, [0.5, 0.25]] # 0-4
+  - [-1, 2, C2PSA, [1024]] # 5
+head:
+  - [-1, 1, Classify, [nc]] # 6
+"""
+
+
+def test_row_that_fails_to_build_names_row_module_channels_and_fix(tmp_path):
+    # The classify YAML written the obvious way: C2PSA needs as many input channels as it outputs (64 != 256).
+    cfg = tmp_path / "yolo11n-cls-mine.yaml"
+    cfg.write_text(CLASSIFY_YAML)
+    with pytest.raises(ValueError) as info:
+        YOLO(str(cfg))
+    message = str(info.value)
+    assert "YAML row 1 (layer 5)" in message and "C2PSA, [1024]" in message
+    assert "receives 64 channels from layer 4" in message and "asks for 256" in message
+    assert "SPPF" in message and isinstance(info.value.__cause__, AssertionError)
+    assert cfg.read_text() == CLASSIFY_YAML  # nothing the user made is touched
+
+
+def test_stock_row_that_fails_to_build_is_named_too():
+    d = yaml_model_load("yolo11n.yaml")
+    d["backbone"][10] = [-1, 2, "C2PSA", [512]]  # after SPPF's 256 channels, C2PSA asks for 128
+    with pytest.raises(ValueError, match=r"YAML row 10 \(layer 10\).*receives 256 channels from layer 9"):
+        DetectionModel(d, verbose=False)
