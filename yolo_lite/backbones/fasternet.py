@@ -23,7 +23,7 @@ from timm.models.fasternet import Block, Partial_conv3, PatchEmbed, PatchMerging
 from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
-from .base import Backbone, check_multiplier, scale_depth, stage_channels
+from .base import Backbone, check_multiplier, scale_depth, stage_channels, trunc_normal_init
 from .registry import register_backbone
 
 __all__ = ["FasterNet"]
@@ -107,6 +107,7 @@ class FasterNet(Backbone):
             )
             self.feature_info.append(dict(num_chs=dim, reduction=2 ** (i + 2), module=f"stages.{i}"))
         self.stages = nn.Sequential(*stages)
+        self.apply(trunc_normal_init)
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Drop the classifier and map the official checkpoint layout onto ours (timm's, which needs no mapping).

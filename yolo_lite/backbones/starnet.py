@@ -14,7 +14,7 @@ import torch
 from timm.models.starnet import Block, ConvBN
 from torch import nn
 
-from .base import Backbone, check_multiplier, scale_channels, scale_depth, stage_channels
+from .base import Backbone, check_multiplier, scale_channels, scale_depth, stage_channels, trunc_normal_init
 from .registry import register_backbone
 
 __all__ = ["StarNet"]
@@ -67,6 +67,7 @@ class StarNet(Backbone):
             self.feature_info.append(dict(num_chs=dim, reduction=2 ** (i + 2), module=f"stages.{i}"))
             prev_chs = dim
         self.stages = nn.Sequential(*stages)
+        self.apply(trunc_normal_init)
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Drop the classifier (``norm.*``, ``head.*``); the rest of the official and timm layouts is already ours."""
