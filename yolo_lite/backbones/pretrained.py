@@ -164,11 +164,12 @@ def fetch_imagenet(variant: str) -> dict[str, torch.Tensor]:
 
 
 def _load_file(path: Path) -> object:
-    """Read a ``torch.save`` file without running its code: plain tensors, or an Ultralytics checkpoint restricted.
+    """Read a ``torch.save`` file restricted (``weights_only``): plain tensors, or an Ultralytics checkpoint.
 
     A state dict loads with ``weights_only=True``. A file that references classes is read as an Ultralytics
     checkpoint (``best.pt``) with Ultralytics' restricted loader and yolo-lite's classes allowed
-    (:mod:`yolo_lite.safe_load`); anything else is refused.
+    (:mod:`yolo_lite.safe_load`); a class on neither list is refused. Before torch 2.6 Ultralytics' loader has no
+    restricted mode and unpickles the checkpoint in full, as ``YOLO("best.pt")`` does.
     """
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
@@ -208,7 +209,7 @@ def read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
         weights (str | Path | Mapping): A ``.safetensors`` file, a ``torch.save`` file, or a mapping: a state dict,
             ``{"state_dict": ...}``/``{"model": ...}`` around one, or an Ultralytics checkpoint (``best.pt``, a
             dict whose ``"ema"`` or ``"model"`` is a model with a yolo-lite backbone at layer 0), whose backbone's
-            tensors are taken. Files are read without running code (see :func:`_load_file`).
+            tensors are taken. Files are read restricted (see :func:`_load_file`).
 
     Returns:
         (dict[str, torch.Tensor]): The state dict, ``module.`` prefixes (DataParallel) removed.
