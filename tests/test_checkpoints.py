@@ -50,9 +50,10 @@ subprocess.check_output = record
 
 def _load_each(files: dict[str, Path], cwd: Path, **env) -> dict[str, str]:
     """Load and predict each file with ``YOLO`` in one fresh interpreter; return ``{name: "LOADED <layer 0>" | ...}``."""
+    paths = {name: str(path) for name, path in files.items()}
     code = (
         "import numpy as np\nfrom ultralytics import YOLO\n"
-        f"for name, f in {({k: str(v) for k, v in files.items()})!r}.items():\n"
+        f"for name, f in {paths!r}.items():\n"
         "    try:\n"
         "        model = YOLO(f)\n"
         f"        model.predict(np.zeros(({IMGSZ}, {IMGSZ}, 3), np.uint8), imgsz={IMGSZ}, device='cpu', verbose=False)\n"
@@ -116,7 +117,9 @@ def test_a_class_outside_both_allow_lists_is_still_refused(restricted, unrestric
 
 
 def test_without_the_plugin_restricted_loading_refuses_best_pt(checkpoints, tmp_path):
-    loaded = _load_each({"yolo_lite": checkpoints["yolo_lite"]}, tmp_path, ULTRALYTICS_SAFE_LOAD="1", YOLO_LITE_AUTOLOAD="0")
+    loaded = _load_each(
+        {"yolo_lite": checkpoints["yolo_lite"]}, tmp_path, ULTRALYTICS_SAFE_LOAD="1", YOLO_LITE_AUTOLOAD="0"
+    )
     assert loaded["yolo_lite"].startswith("REFUSED")
 
 
@@ -133,6 +136,16 @@ def test_a_damaged_file_gets_ultralytics_own_error(checkpoints, tmp_path):
     assert checkpoint_classes(damaged) == []
     with pytest.raises(TypeError, match="is not a loadable checkpoint"):  # the scan before it stays silent
         torch_safe_load(damaged, safe_only=True)
+
+
+def test_the_scan_leaves_the_random_generator_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(4)
+    backbone_classes.cache_clear()
+    torch.manual_seed(0)
+    classes = backbone_classes()  # builds every variant, with random weights
+    assert torch.equal(torch.rand(4), expected)
+    assert "yolo_lite.backbones.micronet.MicroBlockConfig" in classes  # a dataclass, not a module: found by the scan
 
 
 @pytest.mark.parametrize("variant", list_backbones())
@@ -183,7 +196,10 @@ def test_missing_plugin_names_the_package_to_install(checkpoints, tmp_path):
 def test_exported_models_need_no_plugin(trained, tmp_path):
     best = Path(shutil.copy(trained[0].trainer.best, tmp_path / "best.pt"))
     model = YOLO(best)
-    exported = [model.export(format="torchscript", imgsz=IMGSZ), model.export(format="onnx", imgsz=IMGSZ, simplify=False)]
+    exported = [
+        model.export(format="torchscript", imgsz=IMGSZ),
+        model.export(format="onnx", imgsz=IMGSZ, simplify=False),
+    ]
     code = WITHOUT_PLUGIN + (
         "import numpy as np\nfrom ultralytics import YOLO\n"
         f"for f in {[str(f) for f in exported]!r}:\n"

@@ -71,7 +71,7 @@ def _resolve(name: str) -> type | None:
     return obj if isinstance(obj, type) and f"{obj.__module__}.{obj.__qualname__}" == name else None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def backbone_classes() -> dict[str, type]:
     """Return every class that a pickled registered backbone references, plain or fused, by its pickled name.
 
@@ -83,9 +83,10 @@ def backbone_classes() -> dict[str, type]:
     from yolo_lite.backbones import get_backbone, list_backbones
 
     names = {TIMM_BACKBONE}
-    for variant in list_backbones():
-        backbone = get_backbone(variant)(SCAN_MULTIPLIER, SCAN_MULTIPLIER)
-        names |= pickled_globals(backbone) | pickled_globals(backbone.fuse())
+    with torch.random.fork_rng(devices=[]):  # building draws random weights: leave the caller's generator as it was
+        for variant in list_backbones():
+            backbone = get_backbone(variant)(SCAN_MULTIPLIER, SCAN_MULTIPLIER)
+            names |= pickled_globals(backbone) | pickled_globals(backbone.fuse())
     classes = {name: _resolve(name) for name in sorted(names)}
     return {name: cls for name, cls in classes.items() if cls is not None}
 
@@ -95,7 +96,7 @@ def _timm_class(name: str) -> type | None:
     cls = _resolve(name) if name.startswith(TIMM_LAYER_MODULES) else None
     if cls is None:
         return None
-    if issubclass(cls, nn.Module) or name in TIMM_RECORDS or name.startswith("timm.") and issubclass(cls, enum.Enum):
+    if issubclass(cls, nn.Module) or name in TIMM_RECORDS or (name.startswith("timm.") and issubclass(cls, enum.Enum)):
         return cls
     return None
 
@@ -110,7 +111,7 @@ def checkpoint_classes(file: str | PathLike | IO[bytes]) -> list[tuple[type, str
         (list[tuple[type, str]]): ``(class, "module.QualName")`` pairs, the form
             :func:`torch.serialization.add_safe_globals` and :func:`torch.serialization.safe_globals` take; empty
             for a checkpoint that references no yolo-lite class, for a file that is not a ``torch.save`` archive,
-            and on torch without the checkpoint scanner (before 2.5).
+            and on torch without the checkpoint scanner (which Ultralytics' restricted loading needs as well).
 
     Examples:
         >>> from yolo_lite.backbones import starnet_s050
