@@ -11,12 +11,14 @@ original for everything else, so stock models build and run exactly as without t
   ``yolo_lite.cfg`` from any working directory (:mod:`.yaml_lookup`).
 - ``ultralytics.nn.tasks.initialize_weights``: backbones keep their BatchNorm eps, so pretrained features stay as
   released (:mod:`.init_weights`).
-- ``ultralytics.nn.tasks.torch_safe_load``: a checkpoint's model is rebuilt without fetching its backbone's weights
-  again (:mod:`.checkpoint`).
+- ``ultralytics.nn.tasks.torch_safe_load``: under restricted loading (``ULTRALYTICS_SAFE_LOAD=1``) a yolo-lite
+  checkpoint's own classes are allowed (:mod:`yolo_lite.safe_load`), and its model is rebuilt without fetching its
+  backbone's weights again (:mod:`.checkpoint`).
 
 :func:`apply` is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe,
 and each wrapper keeps the original as ``__wrapped__``. A module-level function is replaced wherever an Ultralytics
-module imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_load``).
+module imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_load``). Classes allowed for
+restricted loading stay allowed after :func:`revert`, as Ultralytics' own do (torch keeps one process-wide list).
 
 Examples:
     >>> from yolo_lite import patches

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -50,3 +51,15 @@ def run_python(code: str, cwd: Path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, env={**os.environ, **env}, timeout=600
     )
+
+
+def save_checkpoint(model: torch.nn.Module, path: Path) -> Path:
+    """Write ``model`` as Ultralytics' trainer leaves ``best.pt`` (``strip_optimizer``): an fp16 copy under "model"."""
+    from ultralytics import __version__
+
+    model = copy.deepcopy(model).half()
+    for p in model.parameters():
+        p.requires_grad = False
+    ckpt = dict(epoch=-1, best_fitness=None, model=model, ema=None, updates=None, optimizer=None, train_args={})
+    torch.save({**ckpt, "date": "2025-01-01T00:00:00", "version": __version__}, path)
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 import subprocess
 import sys
@@ -17,10 +18,10 @@ from safetensors.torch import save_file
 from ultralytics import YOLO
 from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 
-from yolo_lite.backbones import micronet_m3, starnet_s1
+from yolo_lite.backbones import TimmBackbone, micronet_m3, starnet_s050, starnet_s1
 from yolo_lite.backbones.pretrained import MICRONET_URL
 
-from .conftest import IMGSZ, TRAIN_ARGS, run_python
+from .conftest import IMGSZ, TRAIN_ARGS, randomize_bn, run_python, save_checkpoint
 from .test_micronet import randomize, to_official
 
 TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
@@ -231,6 +232,55 @@ def test_pretrained_model_loads_fresh_without_the_weights_file(official_starnet,
         moved.rename(path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+
+class _Foreign(torch.nn.Identity):
+    """A class on no allow-list."""
+
+
+@pytest.fixture(scope="module")
+def best_pt(trained) -> tuple[Path, dict[str, torch.Tensor]]:
+    """The session's trained yolo11n-starnet (StarNet-S050) best.pt and its backbone's tensors, read in full."""
+    best = Path(trained[0].trainer.best)
+    return best, torch.load(best, map_location="cpu", weights_only=False)["model"].model[0].state_dict()
+
+
+def test_load_pretrained_takes_the_backbone_of_a_best_pt(best_pt, tmp_path):
+    best, expected = best_pt
+    assert _equal_backbone(starnet_s050().load_pretrained(best), expected)
+    assert _equal_backbone(starnet_s050().load_pretrained(torch.load(best, weights_only=False)), expected)  # its dict
+    model = DetectionModel(_model_dict([-1, 1, "starnet_s050", [1, 1, str(best)]], nc=6), verbose=False)
+    assert _equal_backbone(model.model[0], expected)  # as a YAML row's weights
+
+
+def test_timm_backbone_takes_the_backbone_of_a_best_pt(tmp_path):
+    model = DetectionModel(_model_dict([-1, 1, "timm", ["mobilenetv4_conv_small"]], nc=6), verbose=False)
+    best = save_checkpoint(randomize_bn(model), tmp_path / "best.pt")
+    expected = {k: v.half() for k, v in model.model[0].state_dict().items()}  # as saved
+    assert _equal_backbone(TimmBackbone("mobilenetv4_conv_small").load_pretrained(best), expected)
+
+
+def test_best_pt_without_a_backbone_or_with_a_foreign_class_is_refused(tmp_path):
+    stock = save_checkpoint(DetectionModel("yolo11n.yaml", nc=6, verbose=False), tmp_path / "stock.pt")
+    with pytest.raises(ValueError, match=r"no yolo-lite backbone at layer 0 \(it has Conv\); pass a best.pt trained"):
+        starnet_s050().load_pretrained(stock)
+    model = DetectionModel(_model_dict([-1, 1, "starnet_s050", [1, 1]], nc=6), verbose=False)
+    model.model[0].extra = _Foreign()
+    foreign = save_checkpoint(model, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match=r"neither a state dict nor an Ultralytics checkpoint that loads restricted"):
+        starnet_s050().load_pretrained(foreign)  # read restricted: the unknown class is never rebuilt
+
+
+def test_mismatch_message_is_short(best_pt):
+    """Hundreds of keys differ; the message gives counts, the first keys, and both shapes."""
+    best, _ = best_pt
+    with pytest.raises(ValueError) as error:
+        starnet_s1().load_pretrained(best)
+    message = str(error.value)
+    assert len(message) < 600, message
+    assert re.search(r": \d{3} missing: stages\.0\.2\.dwconv\.conv\.weight, .*, \.\.\. \(\d+ more\); \d{3} with another", message)
+    assert "stages.0.0.conv.weight (model (24, 32, 3, 3), checkpoint (16, 32, 3, 3))" in message
 
 
 def _no_network(*args, **kwargs):

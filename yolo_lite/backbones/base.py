@@ -27,7 +27,47 @@ from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from .pretrained import read_state_dict
 
-__all__ = ["Backbone", "check_multiplier", "scale_channels", "scale_depth", "stage_channels", "trunc_normal_init"]
+__all__ = [
+    "Backbone",
+    "check_multiplier",
+    "describe_mismatch",
+    "scale_channels",
+    "scale_depth",
+    "stage_channels",
+    "trunc_normal_init",
+]
+
+MAX_KEYS = 3  # keys named per kind of mismatch in an error message
+
+
+def describe_mismatch(own: Mapping[str, torch.Tensor], loaded: Mapping[str, torch.Tensor]) -> str:
+    """Summarise how state dict ``loaded`` differs from ``own``: counts, the first keys, and shapes; "" if it fits.
+
+    Args:
+        own (Mapping[str, torch.Tensor]): The module's state dict.
+        loaded (Mapping[str, torch.Tensor]): The checkpoint's, in the module's layout.
+
+    Returns:
+        (str): E.g. ``"1 missing: a.weight; 2 with another shape: b.weight (model (8, 3), checkpoint (16, 3)), ..."``.
+
+    Examples:
+        >>> describe_mismatch({"a": torch.zeros(2), "b": torch.zeros(3)}, {"b": torch.zeros(4), "c": torch.zeros(1)})
+        '1 missing: a; 1 unexpected: c; 1 with another shape: b (model (3,), checkpoint (4,))'
+    """
+
+    def listed(keys: list[str], what: str, describe=str) -> str:
+        more = f", ... ({len(keys) - MAX_KEYS} more)" if len(keys) > MAX_KEYS else ""
+        return f"{len(keys)} {what}: {', '.join(describe(k) for k in keys[:MAX_KEYS])}{more}" if keys else ""
+
+    def shapes(k: str) -> str:
+        return f"{k} (model {tuple(own[k].shape)}, checkpoint {tuple(loaded[k].shape)})"
+
+    parts = (
+        listed([k for k in own if k not in loaded], "missing"),
+        listed([k for k in loaded if k not in own], "unexpected"),
+        listed([k for k, v in loaded.items() if k in own and own[k].shape != v.shape], "with another shape", shapes),
+    )
+    return "; ".join(p for p in parts if p)
 
 
 def check_multiplier(name: str, value) -> float:
@@ -195,28 +235,29 @@ class Backbone(nn.Module):
         return state_dict
 
     def load_pretrained(self, weights: str | Path | Mapping, strict: bool = True) -> Backbone:
-        """Load released weights (official or timm layout) into this backbone.
+        """Load released weights (official or timm layout), or a yolo-lite best.pt's backbone, into this backbone.
 
         Args:
             weights (str | Path | Mapping): A checkpoint file (``torch.save`` or ``.safetensors``) or a state dict;
-                ``{"state_dict": ...}`` and ``{"model": ...}`` wrappers are unwrapped.
+                ``{"state_dict": ...}`` and ``{"model": ...}`` wrappers are unwrapped, and a yolo-lite ``best.pt``
+                (or its loaded dict) gives its backbone's tensors
+                (:func:`~yolo_lite.backbones.pretrained.read_state_dict`).
             strict (bool): Raise if any backbone parameter is missing or any key is left unused.
 
         Returns:
             (Backbone): ``self``, loaded.
 
         Raises:
-            ValueError: The checkpoint does not fit this backbone; the message lists the missing and unexpected keys.
+            ValueError: The checkpoint does not fit this backbone; the message counts the missing, unexpected and
+                differently shaped tensors and names the first few (:func:`describe_mismatch`).
         """
         state_dict = self.checkpoint_filter(read_state_dict(weights))
         own = self.state_dict()
-        wrong_shape = [k for k, v in state_dict.items() if k in own and own[k].shape != v.shape]
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected or wrong_shape):
+        if strict and (mismatch := describe_mismatch(own, state_dict)):
             raise ValueError(
-                f"checkpoint does not fit {type(self).__name__} (built at depth/width 1 for released weights?): "
-                f"missing {missing}, unexpected {unexpected}, wrong shape {wrong_shape}"
+                f"checkpoint does not fit {type(self).__name__} (released weights need depth = width = 1, a best.pt "
+                f"the variant and multipliers it was trained with): {mismatch}"
             )
-        self.load_state_dict({k: v for k, v in state_dict.items() if k in own and k not in wrong_shape}, strict=False)
+        fits = {k: v for k, v in state_dict.items() if k in own and own[k].shape == v.shape}
+        self.load_state_dict(fits, strict=False)
         return self

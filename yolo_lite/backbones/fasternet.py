@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 
 import torch
-from timm.models.fasternet import Block, Partial_conv3, PatchEmbed, PatchMerging
+from timm.models.fasternet import Block, MLPBlock, Partial_conv3, PatchEmbed, PatchMerging
 from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from .base import Backbone, check_multiplier, scale_depth, stage_channels, trunc_normal_init
 from .registry import register_backbone
 
-__all__ = ["FasterNet"]
+__all__ = ["FasterNet", "PartialConv"]
 
 # Classifier keys of timm's layout (``conv_head``, ``classifier``) and of the official one (``avgpool_pre_head``,
 # ``head``); none of them is part of the backbone.
@@ -35,6 +35,44 @@ CLASSIFIER_PREFIXES = ("conv_head.", "classifier.", "avgpool_pre_head.", "head."
 # A patch merging layer sitting directly in ``stages`` marks the official layout (timm nests it as ``downsample``).
 OFFICIAL_MERGE_KEY = re.compile(r"stages\.\d+\.(reduction|norm)\.")
 OFFICIAL_STAGE_KEY = re.compile(r"stages\.(\d+)\.(.+)")
+
+
+class PartialConv(nn.Module):
+    """timm's ``Partial_conv3`` (PConv) with its path held as a flag, so that a pickled model stays plain data.
+
+    timm stores the chosen path in the instance (``self.forward = self.forward_split_cat``), which pickles as a
+    call ``getattr(module, "forward_split_cat")``; restricted loading (``ULTRALYTICS_SAFE_LOAD=1``,
+    ``torch.load(weights_only=True)``) refuses that call. Here ``forward`` is a method and ``slicing`` a bool. The
+    two paths are timm's own functions, and the parameter names are timm's (``partial_conv3.weight``).
+
+    Args:
+        partial_conv3 (nn.Conv2d): The 3x3 convolution over the first ``partial_conv3.in_channels`` channels.
+        dim (int): Channels of the input; the rest pass untouched.
+
+    Examples:
+        >>> pconv = PartialConv(nn.Conv2d(4, 4, 3, 1, 1, bias=False), dim=16)
+        >>> pconv(torch.zeros(1, 16, 8, 8)).shape
+        torch.Size([1, 16, 8, 8])
+    """
+
+    forward_slicing = Partial_conv3.forward_slicing  # inference only: convolves the first channels of a copy
+    forward_split_cat = Partial_conv3.forward_split_cat  # split, convolve, concatenate: training and inference
+
+    def __init__(self, partial_conv3: nn.Conv2d, dim: int):
+        super().__init__()
+        self.dim_conv3 = partial_conv3.in_channels
+        self.dim_untouched = dim - self.dim_conv3
+        self.partial_conv3 = partial_conv3
+        self.slicing = False
+
+    @classmethod
+    def from_timm(cls, module: Partial_conv3) -> PartialConv:
+        """Return a PartialConv holding ``module``'s convolution (the same tensors: nothing is drawn again)."""
+        return cls(module.partial_conv3, module.dim_conv3 + module.dim_untouched)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Mix the first channels with the 3x3 convolution; the slicing path once fused for inference."""
+        return self.forward_slicing(x) if self.slicing else self.forward_split_cat(x)
 
 
 class FasterNet(Backbone):
@@ -107,6 +145,9 @@ class FasterNet(Backbone):
             )
             self.feature_info.append(dict(num_chs=dim, reduction=2 ** (i + 2), module=f"stages.{i}"))
         self.stages = nn.Sequential(*stages)
+        for block in self.stages.modules():
+            if isinstance(block, MLPBlock):
+                block.spatial_mixing = PartialConv.from_timm(block.spatial_mixing)
         self.apply(trunc_normal_init)
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -161,8 +202,8 @@ class FasterNet(Backbone):
             (FasterNet): ``self``, fused.
         """
         for module in list(self.modules()):
-            if isinstance(module, Partial_conv3):
-                module.forward = module.forward_slicing
+            if isinstance(module, PartialConv):
+                module.slicing = True
             if isinstance(module, (PatchEmbed, PatchMerging)) and isinstance(module.norm, nn.BatchNorm2d):
                 conv = "proj" if isinstance(module, PatchEmbed) else "reduction"
                 setattr(module, conv, fuse_conv_and_bn(getattr(module, conv), module.norm))

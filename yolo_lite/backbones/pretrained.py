@@ -7,7 +7,8 @@ the model (Ultralytics' trainer rebuilds it from the YAML) starts from them. ``w
   StarNet and FasterNet come through timm's pretrained configs (the ``model.safetensors`` of their ``hf_hub_id``,
   cached by the Hugging Face Hub client; a cached file is used without asking the network); MicroNet from the
   release links of the official README, cached by ``torch.hub`` in ``<torch.hub.get_dir()>/checkpoints``.
-- a local file (``.pth``, ``.pth.tar``, ``.bin``, ``.safetensors``) in the official or timm layout;
+- a local file (``.pth``, ``.pth.tar``, ``.bin``, ``.safetensors``) in the official or timm layout, or a yolo-lite
+  ``best.pt`` (its backbone's tensors);
 - a URL (``https://``, ``file://``), downloaded once into ``torch.hub``'s cache.
 
 Offline, a download that is not cached yet raises a ``ValueError`` naming the file and where to put it.
@@ -20,6 +21,7 @@ Examples:
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
@@ -161,15 +163,59 @@ def fetch_imagenet(variant: str) -> dict[str, torch.Tensor]:
     return read_state_dict(cached_file(source, variant))
 
 
+def _load_file(path: Path) -> object:
+    """Read a ``torch.save`` file restricted (``weights_only``): plain tensors, or an Ultralytics checkpoint.
+
+    A state dict loads with ``weights_only=True``. A file that references classes is read as an Ultralytics
+    checkpoint (``best.pt``) with Ultralytics' restricted loader and yolo-lite's classes allowed
+    (:mod:`yolo_lite.safe_load`); a class on neither list is refused. Before torch 2.6 Ultralytics' loader has no
+    restricted mode and unpickles the checkpoint in full, as ``YOLO("best.pt")`` does.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        from ultralytics.nn.tasks import torch_safe_load
+
+        from yolo_lite.safe_load import allow_checkpoint_classes
+
+        allow_checkpoint_classes(path)
+        try:
+            return torch_safe_load(path, safe_only=True)[0]
+        except Exception as e:  # Ultralytics raises TypeError/AssertionError for files it does not take
+            raise ValueError(
+                f"'{path}' is neither a state dict nor an Ultralytics checkpoint that loads restricted "
+                f"({type(e).__name__}: {e}); pass a state dict file or a yolo-lite best.pt"
+            ) from e
+
+
+def _backbone_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Return the state dict of the yolo-lite backbone at layer 0 of an Ultralytics model, or raise a ValueError."""
+    from .base import Backbone
+
+    layers = getattr(model, "model", None)
+    first = layers[0] if isinstance(layers, torch.nn.Sequential) and len(layers) else None
+    if not isinstance(first, Backbone):
+        raise ValueError(
+            f"the checkpoint's {type(model).__name__} has no yolo-lite backbone at layer 0 (it has "
+            f"{type(first).__name__}); pass a best.pt trained from a yolo-lite YAML, or a backbone's state dict"
+        )
+    return first.state_dict()
+
+
 def read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
-    """Read a state dict from a checkpoint file or mapping, unwrapping ``{"state_dict": ...}``/``{"model": ...}``.
+    """Read a backbone state dict from a checkpoint file or mapping.
 
     Args:
-        weights (str | Path | Mapping): A ``.safetensors`` file, a ``torch.save`` file (read with
-            ``weights_only=True``), or a state dict.
+        weights (str | Path | Mapping): A ``.safetensors`` file, a ``torch.save`` file, or a mapping: a state dict,
+            ``{"state_dict": ...}``/``{"model": ...}`` around one, or an Ultralytics checkpoint (``best.pt``, a
+            dict whose ``"ema"`` or ``"model"`` is a model with a yolo-lite backbone at layer 0), whose backbone's
+            tensors are taken. Files are read restricted (see :func:`_load_file`).
 
     Returns:
         (dict[str, torch.Tensor]): The state dict, ``module.`` prefixes (DataParallel) removed.
+
+    Raises:
+        ValueError: The file does not exist or holds neither a state dict nor a yolo-lite checkpoint.
     """
     if isinstance(weights, (str, Path)):
         path = Path(weights)
@@ -180,9 +226,12 @@ def read_state_dict(weights: str | Path | Mapping) -> dict[str, torch.Tensor]:
 
             weights = load_file(path)
         else:
-            weights = torch.load(path, map_location="cpu", weights_only=True)
+            weights = _load_file(path)
     if not isinstance(weights, Mapping):
         raise ValueError(f"pretrained weights must be a path or a state dict, got {type(weights).__name__}")
+    model = next((weights[k] for k in ("ema", "model") if isinstance(weights.get(k), torch.nn.Module)), None)
+    if model is not None:  # Ultralytics' checkpoint layout; "ema" first, as Ultralytics' own loader reads it
+        return _backbone_state_dict(model)
     for key in ("state_dict", "model"):
         if isinstance(weights.get(key), Mapping):
             weights = weights[key]
