@@ -7,10 +7,28 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CFG_DIR", "shipped_models", "shipped_yaml", "wrap_yaml_model_load"]
+__all__ = ["CFG_DIR", "TASK_SUFFIXES", "model_task", "shipped_models", "shipped_yaml", "wrap_yaml_model_load"]
 
 CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
 SCALES = "nslmx"
+TASK_SUFFIXES = {"segment": "seg", "pose": "pose", "obb": "obb", "classify": "cls"}  # Ultralytics' file-name tasks
+
+
+def model_task(name: str | Path) -> str:
+    """Return the Ultralytics task a shipped model's name stands for: the word after the scale, as Ultralytics reads it.
+
+    Args:
+        name (str | Path): A model name such as ``yolo11n-seg-starnet.yaml``.
+
+    Returns:
+        (str): ``"segment"``, ``"pose"``, ``"obb"``, ``"classify"``, or ``"detect"`` for any other name.
+
+    Examples:
+        >>> model_task("yolo11n-seg-starnet.yaml"), model_task("yolo11n-starnet.yaml")
+        ('segment', 'detect')
+    """
+    words = Path(name).stem.split("-")
+    return next((task for task, suffix in TASK_SUFFIXES.items() if words[1:2] == [suffix]), "detect")
 
 
 def shipped_yaml(name: str | Path) -> Path | None:
@@ -40,23 +58,26 @@ def shipped_yaml(name: str | Path) -> Path | None:
     return CFG_DIR / path.name if (CFG_DIR / path.name).is_file() or (CFG_DIR / unscaled).is_file() else None
 
 
-def shipped_models(scale: str) -> list[str]:
-    """Return the names of every shipped model at ``scale``, sorted: ``yolo11{scale}-{tag}.yaml`` for each tag.
+def shipped_models(scale: str, task: str = "detect") -> list[str]:
+    """Return the names of every shipped model of ``task`` at ``scale``, sorted: ``yolo11{scale}-{tag}.yaml`` per tag.
 
-    A tag is shipped for every scale as ``yolo11-{tag}.yaml`` or for one scale as ``yolo11{scale}-{tag}.yaml``.
+    A tag is shipped for every scale as ``yolo11-{tag}.yaml`` or for one scale as ``yolo11{scale}-{tag}.yaml``; a
+    task's tags start with its suffix (``seg-starnet``, see :func:`model_task`).
 
     Args:
         scale (str): A scale letter, one of ``nslmx``.
+        task (str): An Ultralytics task: ``"detect"``, ``"segment"``, ``"pose"``, ``"obb"`` or ``"classify"``.
 
     Returns:
         (list[str]): Model names that :func:`shipped_yaml` resolves.
 
     Examples:
-        >>> "yolo11n-starnet.yaml" in shipped_models("n")
-        True
+        >>> "yolo11n-starnet.yaml" in shipped_models("n"), "yolo11n-seg-starnet.yaml" in shipped_models("n", "segment")
+        (True, True)
     """
     names = {p.name.replace("yolo11-", f"yolo11{scale}-", 1) for p in CFG_DIR.glob("yolo11-*.yaml")}
-    return sorted(names | {p.name for p in CFG_DIR.glob(f"yolo11{scale}-*.yaml")})
+    names |= {p.name for p in CFG_DIR.glob(f"yolo11{scale}-*.yaml")}
+    return sorted(name for name in names if model_task(name) == task)
 
 
 def wrap_yaml_model_load(original: Callable) -> Callable:

@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import copy
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
 from ultralytics import YOLO
-from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+from ultralytics.nn.tasks import (
+    ClassificationModel,
+    DetectionModel,
+    OBBModel,
+    PoseModel,
+    SegmentationModel,
+    guess_model_task,
+    yaml_model_load,
+)
 
 from yolo_lite.backbones.base import Backbone
 from yolo_lite.backbones.pretrained import imagenet_source
 from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
-from yolo_lite.patches.yaml_lookup import CFG_DIR, shipped_models
+from yolo_lite.patches.yaml_lookup import CFG_DIR, TASK_SUFFIXES, model_task, shipped_models
 
 from .conftest import TRAIN_ARGS
 
 TUTORIAL_YAML = Path(__file__).parent / "yolo11-starnet-tutorial.yaml"
-TAGS = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n")})  # starnet, starnet-imagenet, ...
+TASKS = {
+    "detect": DetectionModel, "segment": SegmentationModel, "pose": PoseModel, "obb": OBBModel,
+    "classify": ClassificationModel,
+}
+# starnet, starnet-imagenet, ..., seg-starnet, ..., cls-micronet
+TAGS = sorted({Path(name).stem.split("-", 1)[1] for task in TASKS for name in shipped_models("n", task)})
 
 
 def _model_dict(**changes) -> dict:
@@ -67,12 +82,12 @@ def test_tutorial_network_has_the_tutorials_parameter_count():
 @pytest.mark.parametrize("tag", TAGS)
 def test_every_shipped_model_builds_at_every_scale_with_growing_params(tag):
     """All five scales of every shipped tag exist and build (weights not fetched: sizes do not depend on them)."""
-    params = []
+    params, task = [], model_task(f"yolo11n-{tag}.yaml")
     for scale in "nsmlx":
-        assert f"yolo11{scale}-{tag}.yaml" in shipped_models(scale)
+        assert f"yolo11{scale}-{tag}.yaml" in shipped_models(scale, task)
         d = yaml_model_load(f"yolo11{scale}-{tag}.yaml")
-        assert d["scale"] == scale and scale in d["scales"]
-        model = DetectionModel({**d, SKIP_ROW_WEIGHTS: True}, verbose=False)
+        assert d["scale"] == scale and scale in d["scales"] and guess_model_task(d) == task
+        model = TASKS[task]({**d, SKIP_ROW_WEIGHTS: True}, verbose=False)
         params.append(sum(p.numel() for p in model.parameters()))
     assert params == sorted(set(params)), params  # strictly increasing n < s < m < l < x
 
@@ -91,6 +106,21 @@ def test_plain_yamls_are_the_papers_networks_and_scaled_keep_the_tutorial_rule()
         for scale in "nsmlx":
             assert yaml_model_load(f"yolo11{scale}-{family}.yaml")["backbone"][0][3] == [1, 1]
             assert yaml_model_load(f"yolo11{scale}-{family}-scaled.yaml")["backbone"][0][3] == []
+
+
+def test_task_yamls_are_generated_from_the_detection_yamls():
+    """Every family has seg/pose/obb/cls YAMLs at every scale, exactly as tools/make_task_cfg.py writes them."""
+    tool = Path(__file__).parent.parent / "tools" / "make_task_cfg.py"
+    result = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for family in ("starnet", "fasternet", "micronet"):
+        for task, suffix in TASK_SUFFIXES.items():
+            for scale in "nsmlx":
+                name = f"yolo11{scale}-{suffix}-{family}.yaml"
+                d = yaml_model_load(name)
+                assert name in shipped_models(scale, task) and guess_model_task(d) == task
+                if task != "classify":  # classify picks its own variant per scale (no neck), see its header
+                    assert d["backbone"][0] == yaml_model_load(f"yolo11{scale}-{family}.yaml")["backbone"][0]
 
 
 def test_backbone_follows_the_scale():
