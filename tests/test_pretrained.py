@@ -285,3 +285,31 @@ def test_mismatch_message_is_short(best_pt):
 
 def _no_network(*args, **kwargs):
     raise OSError("network is unreachable (simulated)")
+
+
+def test_freezing_the_first_backbone_stages_keeps_them_bit_identical_and_trains_the_rest(data_yaml, tmp_path):
+    """freeze=backbone.freeze_names(2): stem and stage 0 keep weights and BN statistics over an epoch; the rest trains."""
+    model = YOLO("yolo11n-starnet.yaml")
+    freeze = model.model.model[0].freeze_names(2)
+    assert freeze == ["0.stem", "0.stages.0"]
+    states = {}
+
+    def snapshot(when):
+        return lambda trainer: states.update({when: {k: v.clone() for k, v in trainer.model.state_dict().items()}})
+
+    model.add_callback("on_train_start", snapshot("start"))
+    model.add_callback("on_train_end", snapshot("end"))
+    model.train(data=str(data_yaml), project=str(tmp_path), name="partial", freeze=freeze, **TRAIN_ARGS)
+    start, end = states["start"], states["end"]
+    frozen = [k for k in start if k.startswith(("model.0.stem.", "model.0.stages.0."))]
+    assert any(k.endswith("running_mean") for k in frozen) and any(k.endswith("conv.weight") for k in frozen)
+    assert all(torch.equal(start[k], end[k]) for k in frozen)
+    trained = [k for k in start if k.startswith("model.0.stages.1.") and start[k].is_floating_point()]
+    assert any(not torch.equal(start[k], end[k]) for k in trained)
+    assert any(not torch.equal(start[k], end[k]) for k in start if k.startswith("model.19."))  # the head trains
+
+
+@pytest.mark.parametrize("features", [0, 6, 1.5, True])
+def test_freeze_names_rejects_a_bad_count(features):
+    with pytest.raises(ValueError, match=r"1 to 5, got"):
+        starnet_s1().freeze_names(features)

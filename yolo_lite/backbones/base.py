@@ -205,6 +205,56 @@ class Backbone(nn.Module):
         """Strides of the feature maps ``forward`` returns, in order."""
         return [info["reduction"] for info in self.feature_info]
 
+    def freeze_names(self, features: int, layer: int = 0) -> list[str]:
+        """Return the ``freeze`` entries that freeze the modules computing this backbone's first ``features`` outputs.
+
+        Ultralytics' trainer freezes every parameter whose name contains ``model.<entry>.`` and keeps the BatchNorm
+        statistics of those modules fixed; ``freeze=5`` (layers 0-4) is the whole backbone, this is part of it. The
+        modules are those registered up to the last parameter of feature ``features``'s module, named as coarsely as
+        possible (``["0.stem", "0.stages.0"]`` for StarNet's first two features). A BatchNorm that is itself such a
+        top-level entry (a timm stem's ``bn1``) has its parameters frozen but, as Ultralytics matches names with a
+        trailing dot, keeps updating its statistics.
+
+        Args:
+            features (int): How many of the backbone's outputs (``feature_info``, strides 2 or 4 first) to freeze.
+            layer (int): The backbone's layer index in the YOLO model (0 in yolo-lite YAMLs).
+
+        Returns:
+            (list[str]): Entries for ``model.train(freeze=...)``.
+
+        Raises:
+            ValueError: ``features`` is not between 1 and the number of outputs.
+
+        Examples:
+            >>> from yolo_lite.backbones import get_backbone
+            >>> get_backbone("starnet_s050")().freeze_names(2)
+            ['0.stem', '0.stages.0']
+        """
+        if isinstance(features, bool) or not isinstance(features, int) or not 1 <= features <= len(self.feature_info):
+            raise ValueError(
+                f"freeze_names takes how many of the backbone's {len(self.feature_info)} outputs to freeze, 1 to "
+                f"{len(self.feature_info)}, got {features!r}; freeze=5 in train() freezes the whole backbone"
+            )
+
+        def key(name: str) -> str:  # timm's features wrappers name modules stages_0 where feature_info says stages.0
+            return name.replace("_", ".")
+
+        names = [name for name, _ in self.named_parameters()]
+        module = key(self.feature_info[features - 1]["module"]) + "."
+        last = max((i for i, name in enumerate(names) if key(name).startswith(module)), default=-1)
+        frozen, entries = set(names[: last + 1]), []
+
+        def visit(prefix: str, node: nn.Module) -> None:
+            params = [prefix + name for name, _ in node.named_parameters()]
+            if params and all(p in frozen for p in params):
+                entries.append(prefix.rstrip("."))
+            elif any(p in frozen for p in params):
+                for name, child in node.named_children():
+                    visit(f"{prefix}{name}.", child)
+
+        visit("", self)
+        return [f"{layer}.{entry}" if entry else str(layer) for entry in entries]
+
     def fuse(self) -> Backbone:
         """Fold every BatchNorm2d into the Conv2d before it, for inference; outputs stay the same (allclose).
 
