@@ -2,11 +2,13 @@
 
 The YAML row ``[-1, 1, starnet_s1, [depth, width]]`` (``[]`` for the scale's multipliers, ``[1, 1, weights]`` to start
 from released or own weights, see :mod:`yolo_lite.backbones.pretrained`), or ``[-1, 1, timm, [model_name]]`` for any
-timm model (``[model_name, weights]`` with weights), must come first. It stands for five layer slots holding the backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer
-5, as in the community tutorials. The wrapper builds the backbone, hands Ultralytics' own ``parse_model`` the YAML
-with that row replaced by five ``Index`` rows that carry the backbone's channels (Ultralytics' own way to pick a
-feature from a list), and puts the backbone itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no
-weights, so layer numbers, ``freeze=N`` and checkpoint keys line up with the YAML.
+timm model (``[model_name, weights]`` with weights), must come first. It stands for five layer slots holding the
+backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer 5, as in the community tutorials. The
+wrapper builds the backbone, hands Ultralytics' own ``parse_model`` the YAML with that row replaced by five ``Index``
+rows that carry the backbone's channels (Ultralytics' own way to pick a feature from a list; rows 1-4 take it from
+slot 0's list, so model classes with their own layer loop, such as RT-DETR, fill slots 1-4 unpatched), and puts the
+backbone itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no weights, so layer numbers,
+``freeze=N`` and checkpoint keys line up with the YAML.
 
 Every YAML is checked before it is built, so a wrong module name or ``from`` index raises a ``ValueError`` that says
 what to change instead of a ``KeyError``/``IndexError`` from inside Ultralytics. A row that Ultralytics fails to build
@@ -257,7 +259,11 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
             f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
             f"{channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
         )
-    index_rows = [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)]
+    # Slots 1-4 pick their feature from slot 0's output list (from = 0), so a model class that runs its own layer loop
+    # instead of _predict_once (RT-DETR) fills them too; there slot 0 holds the list, not the stride-2 map.
+    empty = BACKBONE_SLOTS - len(backbone.feature_info)
+    index_rows = [[-1, 1, "Index", [channels[0], 0]]]
+    index_rows += [[0, 1, "Index", [c, k - empty]] for k, c in enumerate(channels) if k]
     layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)
     layers[0] = backbone
     return layers, save

@@ -1,10 +1,11 @@
-"""Write the segment, pose, obb and classify YAMLs of every shipped family from its detection YAMLs.
+"""Write the segment, pose, obb, classify and RT-DETR YAMLs of every shipped family from its detection YAMLs.
 
 Each task YAML takes its detection twin's backbone (same variant per scale, same rows 0-6) and Ultralytics' own head
 for the task (``yolo11-seg/pose/obb/cls.yaml``), so the task files never drift from the detection ones. Run from the
 repository root after changing a detection YAML; the tests run ``--check``:
 
     python tools/make_task_cfg.py          # (re)writes cfg/yolo11{n,s,m,l,x}-{seg,pose,obb,cls}-<family>.yaml
+                                           # and cfg/rtdetr-<family>.yaml
     python tools/make_task_cfg.py --check  # exits 1 and names the files that differ from what it would write
 """
 
@@ -29,7 +30,8 @@ TASKS = {
     ),
     "pose": (
         "pose estimation", "pose", "pose",
-        "nc: 1 # number of classes\nkpt_shape: [17, 3] # number of keypoints, number of dims (2 for x,y or 3 for x,y,visible)",
+        "nc: 1 # number of classes\n"
+        "kpt_shape: [17, 3] # number of keypoints, number of dims (2 for x,y or 3 for x,y,visible)",
         "  - [[12, 15, 18], 1, Pose, [nc, kpt_shape]] # 19 Pose(P3, P4, P5)",
     ),
     "obb": (
@@ -47,6 +49,32 @@ CLASSIFY_VARIANTS = {
     "fasternet": dict(n="fasternet_t0", s="fasternet_t0", m="fasternet_t1", l="fasternet_t1", x="fasternet_t2"),
     "micronet": dict(n="micronet_m2", s="micronet_m2", m="micronet_m3", l="micronet_m3", x="micronet_m3"),
 }
+
+# RT-DETR (one scale, 'l'): each family's largest variant lighter than ResNet-50 (23.5M parameters, the backbone of
+# Ultralytics' rtdetr-resnet50.yaml, whose head these files take); FasterNet-S (31M) is heavier.
+RTDETR_VARIANTS = {"starnet": "starnet_s4", "fasternet": "fasternet_t2", "micronet": "micronet_m3"}
+RTDETR_HEAD = """\
+head:
+  - [-1, 1, Conv, [256, 1, 1, None, 1, 1, False]] # 5
+  - [-1, 1, AIFI, [1024, 8]] # 6
+  - [-1, 1, Conv, [256, 1, 1]] # 7
+  - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 8
+  - [3, 1, Conv, [256, 1, 1, None, 1, 1, False]] # 9
+  - [[-2, -1], 1, Concat, [1]] # 10
+  - [-1, 3, RepC3, [256]] # 11
+  - [-1, 1, Conv, [256, 1, 1]] # 12
+  - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 13
+  - [2, 1, Conv, [256, 1, 1, None, 1, 1, False]] # 14
+  - [[-2, -1], 1, Concat, [1]] # 15 cat backbone P4
+  - [-1, 3, RepC3, [256]] # 16 X3, fpn_blocks.1
+  - [-1, 1, Conv, [256, 3, 2]] # 17 downsample_convs.0
+  - [[-1, 12], 1, Concat, [1]] # 18 cat Y4
+  - [-1, 3, RepC3, [256]] # 19 F4, pan_blocks.0
+  - [-1, 1, Conv, [256, 3, 2]] # 20 downsample_convs.1
+  - [[-1, 7], 1, Concat, [1]] # 21 cat Y5
+  - [-1, 3, RepC3, [256]] # 22 F5, pan_blocks.1
+  - [[16, 19, 22], 1, RTDETRDecoder, [nc]] # 23 RTDETRDecoder(P3, P4, P5)
+"""
 
 CLASSIFY_WHY = """\
 # Classify pools the last layer, so the backbone's P5 (slot 4) feeds it through the last two layers of Ultralytics'
@@ -117,23 +145,65 @@ head:
     return "\n".join(lines) + f"\n\n# Parameters\n{nc}\n{scales}" + body
 
 
+def rtdetr_yaml(detect_text: str, family: str) -> str:
+    """Return ``rtdetr-<family>.yaml``'s text: the family's largest variant under Ultralytics' RT-DETR head.
+
+    Args:
+        detect_text (str): A shipped detection YAML of the family (for its header's paper lines).
+        family (str): Backbone family tag, e.g. ``"starnet"``.
+
+    Returns:
+        (str): The YAML text.
+    """
+    header, _, backbone_row = _detect_parts(detect_text)
+    paper = header[1 : next(i for i, line in enumerate(header) if line.startswith("# Usage:"))]
+    variant, name = RTDETR_VARIANTS[family], f"rtdetr-{family}.yaml"
+    backbone_row = re.sub(r"- \[-1, 1, \w+,", f"- [-1, 1, {variant},", backbone_row)
+    about = textwrap.fill(
+        f"The backbone fills slots 0-4 (slot 2 = P3/8, 3 = P4/16, 4 = P5/32) exactly as the ResNetLayer rows of "
+        f"Ultralytics' rtdetr-resnet50.yaml do, and the rest is that file's hybrid encoder and RTDETRDecoder. "
+        f"{variant} (width 1) is the family's largest paper network lighter than ResNet-50 (23.5M parameters); "
+        f"another variant, or [1, 1, imagenet] in row 0 for its ImageNet weights, works the same way.",
+        width=118, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False,
+    )
+    return "\n".join([
+        f"# yolo-lite: RT-DETR detection, {variant} backbone (paper's network, width 1) from scratch", *paper,
+        f"# Usage: RTDETR(\"{name}\") or `yolo detect train model={name} ...` (RT-DETR from the name)",
+        about, "# Model docs: https://docs.ultralytics.com/models/rtdetr",
+    ]) + f"""
+
+# Parameters
+nc: 80 # number of classes
+scales: # this file is scale 'l' only, as Ultralytics' RT-DETR YAMLs
+  # [depth, width, max_channels]
+  l: [1.00, 1.00, 1024]
+
+backbone:
+  # [from, repeats, module, args]
+{backbone_row}
+
+{RTDETR_HEAD}"""
+
+
 def main() -> int:
     """Write (or with --check, compare) every task YAML; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with cfg/ instead of writing")
     check = parser.parse_args().check
     stale = []
+    files = {}
     for family in FAMILIES:
         for scale in SCALES:
             detect_text = (CFG / f"yolo11{scale}-{family}.yaml").read_text()
             for task in TASKS:
-                path = CFG / f"yolo11{scale}-{task}-{family}.yaml"
-                text = task_yaml(detect_text, scale, family, task)
-                if check:
-                    if not path.is_file() or path.read_text() != text:
-                        stale.append(path.name)
-                else:
-                    path.write_text(text)
+                files[CFG / f"yolo11{scale}-{task}-{family}.yaml"] = task_yaml(detect_text, scale, family, task)
+        files[CFG / f"rtdetr-{family}.yaml"] = rtdetr_yaml(detect_text, family)
+    for path, text in files.items():
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(path.name)
+        else:
+            path.write_text(text)
     if stale:
         print(f"out of date, run python tools/make_task_cfg.py: {', '.join(stale)}", file=sys.stderr)
     return 1 if stale else 0
