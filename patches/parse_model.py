@@ -2,11 +2,17 @@
 
 The YAML row ``[-1, 1, starnet_s1, [depth, width]]`` (``[]`` for the scale's multipliers, ``[1, 1, weights]`` to start
 from released or own weights, see :mod:`yolo_lite.backbones.pretrained`), or ``[-1, 1, timm, [model_name]]`` for any
-timm model (``[model_name, weights]`` with weights), must come first. It stands for five layer slots holding the backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer
-5, as in the community tutorials. The wrapper builds the backbone, hands Ultralytics' own ``parse_model`` the YAML
-with that row replaced by five ``Index`` rows that carry the backbone's channels (Ultralytics' own way to pick a
-feature from a list), and puts the backbone itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no
-weights, so layer numbers, ``freeze=N`` and checkpoint keys line up with the YAML.
+timm model (``[model_name, weights]`` with weights), must come first. It stands for five layer slots holding the
+backbone's features at strides 2, 4, 8, 16 and 32, and the next row is layer 5, as in the community tutorials. The
+wrapper builds the backbone, hands Ultralytics' own ``parse_model`` the YAML with that row replaced by five ``Index``
+rows that carry the backbone's channels (Ultralytics' own way to pick a feature from a list), and puts the backbone
+itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no weights, so layer numbers, ``freeze=N`` and
+checkpoint keys line up with the YAML.
+
+Ultralytics before 8.3.59 has no ``Index``. There the five rows are ``ResNetLayer`` rows, the one layer whose output
+channels those releases' ``parse_model`` takes verbatim from the row's args (every other layer scales them by the
+model's width or copies its input's), and the small modules they build are replaced by weightless placeholders, so
+the model is the same as with ``Index`` rows.
 
 Every YAML is checked before it is built, so a wrong module name or ``from`` index raises a ``ValueError`` that says
 what to change instead of a ``KeyError``/``IndexError`` from inside Ultralytics. Valid stock YAMLs go to the original
@@ -24,7 +30,7 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
-__all__ = ["BACKBONE_SLOTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "wrap_parse_model"]
+__all__ = ["BACKBONE_SLOTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "has_index", "wrap_parse_model"]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
 TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
@@ -187,6 +193,32 @@ def check_rows(d: dict, empty: frozenset[int] = frozenset()) -> int:
     return first_slots
 
 
+def has_index() -> bool:
+    """Return True if Ultralytics has its ``Index`` module (8.3.59 and later)."""
+    from ultralytics.nn import tasks
+
+    return hasattr(tasks, "Index")
+
+
+def _slot_rows(channels: list[int]) -> tuple[list[list], bool]:
+    """Return the five rows that stand for the backbone's slots, and whether their modules need placeholders.
+
+    ``Index`` rows where Ultralytics has ``Index``; otherwise ``ResNetLayer`` rows (see the module docstring), whose
+    modules :func:`_build` then replaces with :func:`_placeholder`.
+    """
+    if has_index():
+        return [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)], False
+    # ResNetLayer(c1, c2, s, is_first=True, n) outputs exactly c2 channels; an empty slot's channels are never read
+    return [[-1, 1, "ResNetLayer", [1, c or 1, 1, True, 1]] for c in channels], True
+
+
+def _placeholder(k: int) -> torch.nn.Module:
+    """Return the weightless module that holds slot ``k`` (1-4) where Ultralytics has no ``Index``."""
+    module = torch.nn.Identity()
+    module.i, module.f, module.type, module.np = k, -1, "yolo_lite.slot", 0
+    return module
+
+
 def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.nn.Sequential, list[int]]:
     """Build a model whose first row is a yolo-lite backbone, delegating every other row to ``original``."""
     _, _, name, args = d["backbone"][0]
@@ -195,14 +227,22 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     check_rows(d, empty=frozenset(k for k, c in enumerate(channels) if not c))
     backbone.i, backbone.f, backbone.type = 0, -1, name if name != TIMM else f"timm.{args[0]}"
     backbone.np = sum(p.numel() for p in backbone.parameters())
+    rows, placeholders = _slot_rows(channels)
     if verbose:
+        stand_in = (
+            "ResNetLayer rows 0-4 carry their channels (this Ultralytics has no Index) and are replaced by empty slots"
+            if placeholders
+            else "Index rows 0-4 stand for them"
+        )
         LOGGER.info(
             f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
-            f"{channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
+            f"{channels} at strides 2-32 (0 = empty); below, {stand_in}"
         )
-    index_rows = [[-1, 1, "Index", [c, k]] for k, c in enumerate(channels)]
-    layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)
+    layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
     layers[0] = backbone
+    if placeholders:
+        for k in range(1, BACKBONE_SLOTS):
+            layers[k] = _placeholder(k)
     return layers, save
 
 
