@@ -15,10 +15,11 @@ original for everything else, so stock models build and run exactly as without t
   checkpoint's own classes are allowed (:mod:`yolo_lite.safe_load`), and its model is rebuilt without fetching its
   backbone's weights again (:mod:`.checkpoint`).
 
-:func:`apply` is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe,
-and each wrapper keeps the original as ``__wrapped__``. A module-level function is replaced wherever an Ultralytics
-module imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_load``). Classes allowed for
-restricted loading stay allowed after :func:`revert`, as Ultralytics' own do (torch keeps one process-wide list).
+:func:`apply` first checks that the installed Ultralytics and timm are releases yolo-lite supports (:mod:`.versions`);
+it is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe, and each
+wrapper keeps the original as ``__wrapped__``. A module-level function is replaced wherever an Ultralytics module
+imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_load``). Classes allowed for restricted
+loading stay allowed after :func:`revert`, as Ultralytics' own do (torch keeps one process-wide list).
 
 Examples:
     >>> from yolo_lite import patches
@@ -40,6 +41,7 @@ from .fuse import wrap_fuse
 from .init_weights import wrap_initialize_weights
 from .parse_model import wrap_parse_model
 from .predict import wrap_predict_once
+from .versions import check_versions
 from .yaml_lookup import wrap_yaml_model_load
 
 __all__ = ["apply", "is_applied", "revert"]
@@ -83,10 +85,16 @@ def is_applied() -> bool:
 
 
 def apply() -> None:
-    """Wrap Ultralytics' functions; a second call does nothing. Either every patch is applied or none is."""
+    """Wrap Ultralytics' functions; a second call does nothing. Either every patch is applied or none is.
+
+    Raises:
+        ImportError: The installed Ultralytics or timm is a release yolo-lite does not support (nothing is patched;
+            the message names the supported range and the pip command, see :mod:`.versions`).
+    """
     with _lock:
         if _patched:
             return
+        check_versions()
         try:
             for owner, attribute, wrap in _targets():
                 original = getattr(owner, attribute)

@@ -10,6 +10,12 @@ slot 0's list, so model classes with their own layer loop, such as RT-DETR, fill
 backbone itself in slot 0. Slots 1-4 keep their ``Index`` modules, which hold no weights, so layer numbers,
 ``freeze=N`` and checkpoint keys line up with the YAML.
 
+Ultralytics before 8.3.59 has no ``Index``. There the five rows are ``ResNetLayer`` rows, the one layer whose output
+channels those releases' ``parse_model`` takes verbatim from the row's args (every other layer scales them by the
+model's width or copies its input's), and the small modules they build are replaced by weightless placeholders, so
+the model is the same as with ``Index`` rows (only model classes with their own layer loop, such as RT-DETR, need
+``Index``).
+
 Every YAML is checked before it is built, so a wrong module name or ``from`` index raises a ``ValueError`` that says
 what to change instead of a ``KeyError``/``IndexError`` from inside Ultralytics. A row that Ultralytics fails to build
 (an ``assert`` in a module, a channel mismatch) is reported as a ``ValueError`` naming the YAML row, its module and
@@ -30,7 +36,16 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
-__all__ = ["BACKBONE_SLOTS", "HINTS", "SKIP_ROW_WEIGHTS", "TIMM", "check_rows", "row_error", "wrap_parse_model"]
+__all__ = [
+    "BACKBONE_SLOTS",
+    "HINTS",
+    "SKIP_ROW_WEIGHTS",
+    "TIMM",
+    "check_rows",
+    "has_index",
+    "row_error",
+    "wrap_parse_model",
+]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
 TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
@@ -246,6 +261,36 @@ def row_error(original: Callable, error: Exception, d: dict, first_slots: int = 
     )
 
 
+def has_index() -> bool:
+    """Return True if Ultralytics has its ``Index`` module (8.3.59 and later)."""
+    from ultralytics.nn import tasks
+
+    return hasattr(tasks, "Index")
+
+
+def _slot_rows(channels: list[int]) -> tuple[list[list], bool]:
+    """Return the five rows that stand for the backbone's slots, and whether their modules need placeholders.
+
+    ``Index`` rows where Ultralytics has ``Index``: rows 1-4 pick their feature from slot 0's output list
+    (``from`` 0), so a model class that runs its own layer loop instead of ``_predict_once`` (RT-DETR, YOLO-World,
+    YOLOE) fills them too; there slot 0 holds the whole list, not the stride-2 map. Otherwise ``ResNetLayer`` rows
+    (see the module docstring), whose modules :func:`_build` then replaces with :func:`_placeholder`.
+    """
+    if has_index():
+        empty = channels.count(0)  # leading empty slots: the backbone's list starts at the first filled one
+        rows = [[0, 1, "Index", [c, k - empty]] for k, c in enumerate(channels)]
+        return [[-1, 1, "Index", [channels[0], 0]], *rows[1:]], False
+    # ResNetLayer(c1, c2, s, is_first=True, n) outputs exactly c2 channels; an empty slot's channels are never read
+    return [[-1, 1, "ResNetLayer", [1, c or 1, 1, True, 1]] for c in channels], True
+
+
+def _placeholder(k: int) -> torch.nn.Module:
+    """Return the weightless module that holds slot ``k`` (1-4) where Ultralytics has no ``Index``."""
+    module = torch.nn.Identity()
+    module.i, module.f, module.type, module.np = k, -1, "yolo_lite.slot", 0
+    return module
+
+
 def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.nn.Sequential, list[int]]:
     """Build a model whose first row is a yolo-lite backbone, delegating every other row to ``original``."""
     _, _, name, args = d["backbone"][0]
@@ -254,18 +299,22 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     check_rows(d, empty=frozenset(k for k, c in enumerate(channels) if not c))
     backbone.i, backbone.f, backbone.type = 0, -1, name if name != TIMM else f"timm.{args[0]}"
     backbone.np = sum(p.numel() for p in backbone.parameters())
+    rows, placeholders = _slot_rows(channels)
     if verbose:
+        stand_in = (
+            "ResNetLayer rows 0-4 carry their channels (this Ultralytics has no Index) and are replaced by empty slots"
+            if placeholders
+            else "Index rows 0-4 stand for them"
+        )
         LOGGER.info(
             f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
-            f"{channels} at strides 2-32 (0 = empty); below, Index rows 0-4 stand for them"
+            f"{channels} at strides 2-32 (0 = empty); below, {stand_in}"
         )
-    # Slots 1-4 pick their feature from slot 0's output list (from = 0), so a model class that runs its own layer loop
-    # instead of _predict_once (RT-DETR) fills them too; there slot 0 holds the list, not the stride-2 map.
-    empty = BACKBONE_SLOTS - len(backbone.feature_info)
-    index_rows = [[-1, 1, "Index", [channels[0], 0]]]
-    index_rows += [[0, 1, "Index", [c, k - empty]] for k, c in enumerate(channels) if k]
-    layers, save = original({**d, "backbone": [*index_rows, *d["backbone"][1:]]}, ch, verbose)
+    layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
     layers[0] = backbone
+    if placeholders:
+        for k in range(1, BACKBONE_SLOTS):
+            layers[k] = _placeholder(k)
     return layers, save
 
 
