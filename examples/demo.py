@@ -28,7 +28,12 @@ METRIC = {  # (printed name, attribute of val()'s metrics) pairs
     "obb": (("obb mAP50", "box.map50"), ("obb mAP50-95", "box.map")),
     "classify": (("top-1", "top1"), ("top-5", "top5")),
 }
-FOUND = {"detect": "boxes", "segment": "masks", "pose": "objects with keypoints", "obb": "rotated boxes"}
+FOUND = {  # what predict returned: (one, several)
+    "detect": ("box", "boxes"),
+    "segment": ("mask", "masks"),
+    "pose": ("keypoint set", "keypoint sets"),
+    "obb": ("rotated box", "rotated boxes"),
+}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,7 +67,7 @@ def main() -> None:
     if args.task == "classify":
         found = f"top-1 {result.names[result.probs.top1]} ({float(result.probs.top1conf):.2f})"
     else:
-        found = f"{len(result)} {FOUND[args.task]}"
+        found = f"{len(result)} {FOUND[args.task][len(result) != 1]}"
     LOGGER.info(f"{found} on {image.relative_to(val_dir)}: {result.verbose().strip()} -> {saved}")
     table = f"\n\n{summary_table(scales='n')}" if detect else ""  # the detect YAMLs
     LOGGER.info(f"weights: {Path(model.trainer.best)}{table}")
