@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from .conftest import IMGSZ, run_python
 
 
@@ -58,14 +56,3 @@ def test_autoload_patches_ultralytics_and_can_be_switched_off(tmp_path):
     code = "from ultralytics.nn import tasks; print(hasattr(tasks.parse_model, '__wrapped__'))"
     assert run_python(code, tmp_path).stdout.strip() == "True"
     assert run_python(code, tmp_path, YOLO_LITE_AUTOLOAD="0").stdout.strip() == "False"
-
-
-def test_synthetic_dataset_is_deterministic(tmp_path):
-    from yolo_lite.data import make_synthetic_dataset
-
-    a = make_synthetic_dataset(tmp_path / "a", train=4, val=2, imgsz=64, seed=3)
-    b = make_synthetic_dataset(tmp_path / "b", train=4, val=2, imgsz=64, seed=3)
-    for sub in ("images/train/00003.png", "labels/train/00003.txt", "labels/val/00001.txt"):
-        assert (a.parent / sub).read_bytes() == (b.parent / sub).read_bytes()
-    labels = np.loadtxt(a.parent / "labels/train/00000.txt", ndmin=2)
-    assert labels.shape[1] == 5 and set(labels[:, 0]) <= {0, 1, 2} and (labels[:, 1:] > 0).all() and (labels[:, 1:] <= 1).all()

@@ -45,8 +45,10 @@ def test_model_fuse_reaches_the_backbone():
 
 
 def test_fasternet_fuse_switches_pconv_to_slicing():
-    from timm.models.fasternet import Partial_conv3
+    from yolo_lite.backbones.fasternet import PartialConv
 
-    model = get_backbone("fasternet_t0")(0.5, 0.5).eval().fuse()
-    pconvs = [m for m in model.modules() if isinstance(m, Partial_conv3)]
-    assert pconvs and all(m.forward == m.forward_slicing for m in pconvs)
+    model = get_backbone("fasternet_t0")(0.5, 0.5).eval()
+    pconvs = [m for m in model.modules() if isinstance(m, PartialConv)]
+    assert pconvs and not any(m.slicing for m in pconvs)
+    model.fuse()
+    assert all(m.slicing for m in pconvs)

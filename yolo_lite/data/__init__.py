@@ -1,5 +1,11 @@
-"""Data that ships with yolo-lite: a synthetic detection dataset for demos and tests."""
+"""Data that ships with yolo-lite: deterministic synthetic shape datasets for every Ultralytics task.
 
-from .synthetic import CLASS_NAMES, make_synthetic_dataset
+Modules: ``shapes`` (geometry and drawing), ``scenes`` (random images of shapes), ``labels`` (YOLO label lines per
+task), ``synthetic`` (:func:`make_synthetic_dataset`, which writes a dataset).
+"""
 
-__all__ = ["CLASS_NAMES", "make_synthetic_dataset"]
+from .labels import FLIP_IDX, KPT_SHAPE
+from .shapes import CLASS_NAMES, Shape
+from .synthetic import TASKS, make_synthetic_dataset
+
+__all__ = ["CLASS_NAMES", "FLIP_IDX", "KPT_SHAPE", "TASKS", "Shape", "make_synthetic_dataset"]

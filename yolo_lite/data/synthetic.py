@@ -1,94 +1,132 @@
-"""A deterministic synthetic detection dataset in Ultralytics' YOLO format: no downloads, built in about a second.
+"""Deterministic synthetic datasets for every Ultralytics task: no downloads, built in about a second.
 
-Each image shows a few filled shapes on a noisy background: class 0 rectangles, class 1 ellipses, class 2 triangles,
-each class in its own colour range, so a detector learns it within a few epochs on a CPU.
+Each image shows filled shapes on a noisy background: class 0 rectangles, class 1 ellipses, class 2 triangles, each
+class in its own colour range, so a model learns it within a few epochs on a CPU.
+
+==========  =====================================================================================================
+task        what is written
+==========  =====================================================================================================
+detect      upright shapes that may overlap; boxes
+segment     shapes turned at any angle, apart from each other; outline polygons (32 points for an ellipse)
+pose        upright shapes, apart; box and 4 keypoints: a rectangle's corners, an ellipse's points on its box
+            diagonals, a triangle's apex (twice) and base corners; ``kpt_shape: [4, 3]``, ``flip_idx: [1, 0, 3, 2]``
+obb         shapes turned at any angle, apart; the rotated box each one fills (rectangle) or touches
+classify    one large shape per image, turned at any angle, in ``{train,val}/<class>/``; classes in turn
+==========  =====================================================================================================
 
 Examples:
     >>> from yolo_lite.data import make_synthetic_dataset
     >>> data = make_synthetic_dataset("datasets/shapes")  # returns the data YAML's path
     >>> # YOLO("yolo11n-starnet.yaml").train(data=data, epochs=3, imgsz=128)
+    >>> seg = make_synthetic_dataset("datasets/shapes-seg", task="segment")  # YOLO("yolo11n-seg.yaml")
+    >>> cls = make_synthetic_dataset("datasets/shapes-cls", task="classify")  # a folder, for YOLO("yolo11n-cls.yaml")
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 import yaml
 
-__all__ = ["CLASS_NAMES", "make_synthetic_dataset"]
+from .labels import FLIP_IDX, KPT_SHAPE, LABELERS
+from .scenes import overlapping_scene, separate_scene, single_shape_image
+from .shapes import CLASS_NAMES
 
-CLASS_NAMES = ("rectangle", "ellipse", "triangle")
-CLASS_HUES = ((0, 40), (50, 90), (100, 140))  # OpenCV hue ranges (0-179) per class: red/orange, green, blue
+__all__ = ["TASKS", "make_synthetic_dataset"]
 
-
-def _draw(image: np.ndarray, cls: int, box: np.ndarray, color: tuple[int, int, int]) -> None:
-    """Draw one filled shape of class ``cls`` inside ``box`` (x1, y1, x2, y2 in pixels)."""
-    x1, y1, x2, y2 = box.tolist()
-    if cls == 0:
-        cv2.rectangle(image, (x1, y1), (x2, y2), color, thickness=-1)
-    elif cls == 1:
-        cv2.ellipse(image, ((x1 + x2) // 2, (y1 + y2) // 2), ((x2 - x1) // 2, (y2 - y1) // 2), 0, 0, 360, color, -1)
-    else:
-        cv2.fillPoly(image, [np.array([((x1 + x2) // 2, y1), (x1, y2), (x2, y2)], np.int32)], color)
-
-
-def _sample(rng: np.random.Generator, imgsz: int, max_objects: int) -> tuple[np.ndarray, list[str]]:
-    """Return one BGR image and its YOLO label lines."""
-    background = rng.integers(0, 80, 3)
-    image = np.clip(background + rng.normal(0, 12, (imgsz, imgsz, 3)), 0, 255).astype(np.uint8)
-    labels = []
-    for _ in range(rng.integers(1, max_objects + 1)):
-        cls = int(rng.integers(len(CLASS_NAMES)))
-        w, h = (rng.uniform(0.15, 0.45, 2) * imgsz).astype(int)
-        x1, y1 = rng.integers(0, imgsz - w), rng.integers(0, imgsz - h)
-        box = np.array([x1, y1, x1 + w, y1 + h])
-        hsv = np.uint8([[[rng.integers(*CLASS_HUES[cls]), rng.integers(150, 256), rng.integers(170, 256)]]])
-        _draw(image, cls, box, tuple(int(c) for c in cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]))
-        cx, cy = (box[0] + box[2]) / 2 / imgsz, (box[1] + box[3]) / 2 / imgsz
-        labels.append(f"{cls} {cx:.6f} {cy:.6f} {w / imgsz:.6f} {h / imgsz:.6f}")
-    return image, labels
+TASKS = ("detect", "segment", "pose", "obb", "classify")
+_SCENES = {  # (rng, imgsz, max_objects) -> (image, shapes), for the tasks written in the YOLO layout
+    "detect": overlapping_scene,
+    "segment": partial(separate_scene, max_angle=180.0),
+    "pose": partial(separate_scene, max_angle=0.0),  # upright, so that "top-left" names one corner
+    "obb": partial(separate_scene, max_angle=180.0),
+}
 
 
 def make_synthetic_dataset(
-    root: str | Path = "datasets/yolo-lite-shapes",
+    root: str | Path | None = None,
     train: int = 256,
     val: int = 32,
     imgsz: int = 128,
     max_objects: int = 3,
     seed: int = 0,
+    *,
+    task: str = "detect",
 ) -> Path:
-    """Write the dataset under ``root`` and return the path of its data YAML; the same arguments give the same files.
+    """Write a dataset for ``task`` under ``root`` and return what ``model.train(data=...)`` takes for it.
 
-    Objects may overlap; the label keeps every box, as a real dataset would.
+    The same arguments give the same files, byte for byte.
 
     Args:
-        root (str | Path): Output directory; ``images/{train,val}``, ``labels/{train,val}`` and ``data.yaml`` go here.
-        train (int): Number of training images; the default 256 learns to mAP50 ~0.7 in 15 epochs at batch 16.
+        root (str | Path | None): Output directory; None means ``datasets/yolo-lite-shapes`` for detect and
+            ``datasets/yolo-lite-shapes-<task>`` otherwise. Detect, segment, pose and obb write
+            ``images/{train,val}``, ``labels/{train,val}`` and ``data.yaml``; classify writes ``{train,val}/<class>``.
+        train (int): Number of training images; the default 256 learns detect to mAP50 ~0.7 in 15 epochs at batch 16.
         val (int): Number of validation images.
         imgsz (int): Side of the square images in pixels.
-        max_objects (int): At most this many objects per image (at least one).
+        max_objects (int): At most this many objects per image (at least one); classify draws one.
         seed (int): Random seed.
+        task (str): One of :data:`TASKS`: ``"detect"``, ``"segment"``, ``"pose"``, ``"obb"``, ``"classify"``.
 
     Returns:
-        (Path): ``root / "data.yaml"``, ready for ``model.train(data=...)``.
+        (Path): ``root / "data.yaml"``, or ``root`` itself for classify (Ultralytics takes a directory there).
 
     Raises:
-        ValueError: A count or size is not a positive integer, or ``imgsz`` is under 32.
+        ValueError: ``task`` is not one of :data:`TASKS`, a count or size is not a positive integer, ``imgsz`` is
+            under 32, or classify is asked for fewer images than classes in a split.
+
+    Examples:
+        >>> make_synthetic_dataset("datasets/shapes-pose", train=64, val=16, imgsz=64, task="pose").name
+        'data.yaml'
+        >>> make_synthetic_dataset("datasets/shapes-cls", task="classify").name
+        'shapes-cls'
     """
-    for name, value, low in (("train", train, 1), ("val", val, 1), ("imgsz", imgsz, 32), ("max_objects", max_objects, 1)):
+    if task not in TASKS:
+        raise ValueError(f"make_synthetic_dataset: task must be one of {', '.join(TASKS)}, got {task!r}")
+    low_count = len(CLASS_NAMES) if task == "classify" else 1  # a classification split needs every class's folder
+    for name, value, low in (
+        ("train", train, low_count),
+        ("val", val, low_count),
+        ("imgsz", imgsz, 32),
+        ("max_objects", max_objects, 1),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ValueError(f"make_synthetic_dataset: {name} must be an integer >= {low}, got {value!r}")
-    root = Path(root).resolve()
-    rng = np.random.default_rng(seed)
-    for split, count in (("train", train), ("val", val)):
+    if root is None:
+        root = Path("datasets") / ("yolo-lite-shapes" if task == "detect" else f"yolo-lite-shapes-{task}")
+    root, rng = Path(root).resolve(), np.random.default_rng(seed)
+    splits = (("train", train), ("val", val))
+    if task == "classify":
+        return _write_classify(root, splits, imgsz, rng)
+    return _write_yolo(root, task, splits, imgsz, max_objects, rng)
+
+
+def _write_yolo(root: Path, task: str, splits: tuple, imgsz: int, max_objects: int, rng: np.random.Generator) -> Path:
+    """Write images, one label file per image and ``data.yaml`` in the YOLO layout; return the YAML's path."""
+    for split, count in splits:
         (root / "images" / split).mkdir(parents=True, exist_ok=True)
         (root / "labels" / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            image, labels = _sample(rng, imgsz, max_objects)
+            image, shapes = _SCENES[task](rng, imgsz, max_objects)
             cv2.imwrite(str(root / "images" / split / f"{i:05d}.png"), image)
-            (root / "labels" / split / f"{i:05d}.txt").write_text("\n".join(labels) + "\n")
+            lines = [LABELERS[task](shape, imgsz) for shape in shapes]
+            (root / "labels" / split / f"{i:05d}.txt").write_text("\n".join(lines) + "\n")
     data = {"path": str(root), "train": "images/train", "val": "images/val", "names": dict(enumerate(CLASS_NAMES))}
+    if task == "pose":
+        data.update(kpt_shape=list(KPT_SHAPE), flip_idx=list(FLIP_IDX))
     (root / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return root / "data.yaml"
+
+
+def _write_classify(root: Path, splits: tuple, imgsz: int, rng: np.random.Generator) -> Path:
+    """Write ``root/<split>/<class>/<index>.png``, the classes in turn; return ``root``."""
+    for split, count in splits:
+        for i in range(count):
+            cls = i % len(CLASS_NAMES)
+            folder = root / split / CLASS_NAMES[cls]
+            folder.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(folder / f"{i:05d}.png"), single_shape_image(rng, imgsz, cls))
+    return root
