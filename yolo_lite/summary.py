@@ -1,7 +1,8 @@
 """The README's tables: every backbone variant at width 1, the shipped YAMLs' backbones, and every shipped model next
-to stock YOLO11 per scale.
+to stock YOLO11 (or RT-DETR) per scale, for any task.
 
-Run ``python -m yolo_lite.summary`` (add ``--imgsz 320`` or ``--scales n s``) to print both tables as markdown.
+Run ``python -m yolo_lite.summary`` (add ``--imgsz 320``, ``--scales n s`` or ``--task segment``) to print the tables
+as markdown; ``--task`` takes ``detect`` (default), ``segment``, ``pose``, ``obb``, ``classify`` or ``rtdetr``.
 """
 
 from __future__ import annotations
@@ -9,24 +10,51 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ultralytics.nn.tasks import DetectionModel, yaml_model_load
+from ultralytics.nn.tasks import (
+    ClassificationModel,
+    DetectionModel,
+    OBBModel,
+    PoseModel,
+    RTDETRDetectionModel,
+    SegmentationModel,
+    guess_model_task,
+    yaml_model_load,
+)
 from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from .backbones import get_backbone, list_backbones
 from .patches.parse_model import SKIP_ROW_WEIGHTS
-from .patches.yaml_lookup import shipped_models
+from .patches.yaml_lookup import CFG_DIR, TASK_SUFFIXES, shipped_models
 
-__all__ = ["backbone_table", "model_summary", "shipped_table", "summary_table"]
+__all__ = ["TASKS", "backbone_table", "model_summary", "shipped_table", "summary_table"]
 
 SCALES = "nsmlx"
+RTDETR = "rtdetr"  # not an Ultralytics task: RT-DETR detection models, one scale ('l')
+MODEL_CLASSES = {
+    "detect": DetectionModel,
+    "segment": SegmentationModel,
+    "pose": PoseModel,
+    "obb": OBBModel,
+    "classify": ClassificationModel,
+}
+TASKS = (*MODEL_CLASSES, RTDETR)
+RTDETR_STOCK = ("rtdetr-l.yaml", "rtdetr-resnet50.yaml")
+
+
+def _models(scale: str, task: str) -> list[str]:
+    """Return stock's model name(s), then every shipped model of ``task`` at ``scale`` (RT-DETR: every one)."""
+    if task == RTDETR:
+        return [*RTDETR_STOCK, *sorted(p.name for p in CFG_DIR.glob("rtdetr-*.yaml"))]
+    suffix = f"-{TASK_SUFFIXES[task]}" if task in TASK_SUFFIXES else ""
+    return [f"yolo11{scale}{suffix}.yaml", *shipped_models(scale, task)]
 
 
 def model_summary(cfg: str, imgsz: int = 640) -> dict:
-    """Build a detection model from a YAML name and return its size; a backbone row's weights are not fetched.
+    """Build a model of any task from a YAML name and return its size; a backbone row's weights are not fetched.
 
     Args:
-        cfg (str): A model YAML such as ``"yolo11n-starnet.yaml"`` or ``"yolo11n.yaml"``.
+        cfg (str): A model YAML such as ``"yolo11n-starnet.yaml"``, ``"yolo11n-seg.yaml"`` or ``"rtdetr-starnet.yaml"``.
         imgsz (int): Image size for the GFLOPs count.
 
     Returns:
@@ -36,18 +64,21 @@ def model_summary(cfg: str, imgsz: int = 640) -> dict:
         >>> model_summary("yolo11n-starnet.yaml")["params"] < model_summary("yolo11n.yaml")["params"]
         True
     """
-    model = DetectionModel({**yaml_model_load(cfg), SKIP_ROW_WEIGHTS: True}, verbose=False)
+    d = {**yaml_model_load(cfg), SKIP_ROW_WEIGHTS: True}
+    model_class = RTDETRDetectionModel if RTDETR in Path(cfg).stem else MODEL_CLASSES[guess_model_task(d)]
+    model = model_class(d, verbose=False)
     return dict(
         model=cfg, backbone=model.model[0].type, params=get_num_params(model), gflops=get_flops(model, imgsz)
     )
 
 
-def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
-    """Return a markdown table of every shipped YAML and stock YOLO11 at each scale.
+def summary_table(scales: str = SCALES, imgsz: int = 640, task: str = "detect") -> str:
+    """Return a markdown table of every shipped YAML of ``task`` and stock YOLO11's at each scale.
 
     Args:
-        scales (str): Scale letters to include, in order.
+        scales (str): Scale letters to include, in order (RT-DETR has one: 'l').
         imgsz (int): Image size for the GFLOPs count.
+        task (str): One of :data:`TASKS`; stock is ``yolo11<scale>-<suffix>.yaml``, for RT-DETR ``rtdetr-l.yaml``.
 
     Returns:
         (str): The table, one row per scale and model.
@@ -56,9 +87,9 @@ def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
         f"| model | backbone (layer 0) | params (M) | GFLOPs @{imgsz} | params vs stock | GFLOPs vs stock |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for scale in scales:
+    for scale in "l" if task == RTDETR else scales:
         stock = None
-        for name in [f"yolo11{scale}.yaml", *shipped_models(scale)]:
+        for name in _models(scale, task):
             row = model_summary(name, imgsz)
             stock = stock or row
             lines.append(
@@ -68,13 +99,17 @@ def summary_table(scales: str = SCALES, imgsz: int = 640) -> str:
     return "\n".join(lines)
 
 
-def shipped_table() -> str:
-    """Return a markdown table of the shipped YAMLs: each tag's backbone row at every scale, read from the files.
+def shipped_table(task: str = "detect") -> str:
+    """Return a markdown table of the shipped YAMLs of ``task``: each tag's backbone row per scale, read from the files.
+
+    Args:
+        task (str): An Ultralytics task, a key of :data:`MODEL_CLASSES`.
 
     Returns:
-        (str): The table, one row per tag (``starnet``, ``starnet-imagenet``, ...), one column per scale.
+        (str): The table, one row per tag (``starnet``, ``starnet-imagenet``, ``seg-starnet``, ...), one column per
+            scale.
     """
-    tags = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n")})
+    tags = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n", task)})
     lines = [f"| YAML (`yolo11<scale>-...`) | {' | '.join(SCALES)} |", "|---|" + "---|" * len(SCALES)]
     for tag in tags:
         cells = []
@@ -107,8 +142,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
     parser.add_argument("--imgsz", type=int, default=640)
+    parser.add_argument("--task", default="detect", choices=TASKS, help="the models' task, or rtdetr")
     args = parser.parse_args(argv)
-    tables = backbone_table(), shipped_table(), summary_table("".join(args.scales), args.imgsz)
+    scales, task = "".join(args.scales), args.task
+    if task == "detect":
+        tables = backbone_table(), shipped_table(), summary_table(scales, args.imgsz)
+    elif task == RTDETR:
+        tables = (summary_table(scales, args.imgsz, task),)
+    else:
+        tables = shipped_table(task), summary_table(scales, args.imgsz, task)
     LOGGER.info("\n\n".join(tables))
 
 
