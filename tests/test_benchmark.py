@@ -356,3 +356,15 @@ def test_cli_reports_bad_input_as_usage_error(capsys):
     with pytest.raises(SystemExit):
         main(["benchmark", "--quick", "--models", "no-such-model"])
     assert "no shipped model matches 'no-such-model'" in capsys.readouterr().err
+
+
+def test_peak_memory_keeps_the_profilers_native_lines_off_the_terminal(capfd):
+    """torch's profiler prints "USDT ... profiler_start/stop" to file descriptor 2; the benchmark silences it."""
+    from yolo_lite.benchmark.timing import _cpu_peak_bytes
+
+    model = torch.nn.Conv2d(3, 8, 3).eval()
+    assert _cpu_peak_bytes(model, torch.zeros(1, 3, 32, 32)) > 0
+    out, err = capfd.readouterr()
+    assert "profiler_start" not in out + err and "USDT" not in out + err
+    print("stderr still works", file=sys.stderr)
+    assert "stderr still works" in capfd.readouterr().err

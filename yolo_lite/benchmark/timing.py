@@ -8,9 +8,12 @@ zero (``session.set_denormal_as_zero``), as :func:`~yolo_lite.benchmark.environm
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
+import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from copy import deepcopy
 from functools import partial
 
@@ -90,12 +93,31 @@ def _model_bytes(model: torch.nn.Module) -> int:
     return _tensor_bytes([*model.parameters(), *model.buffers()])
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at the null device for the block, then restore it.
+
+    The torch profiler's native code writes "USDT ... profiler_start/stop" lines straight to that descriptor, past
+    Python's ``sys.stderr``, once per profiled forward pass; the user's terminal should not fill with them.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _cpu_peak_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
     """Return weights + input + the peak of PyTorch's CPU allocations during one forward pass of ``model`` on ``x``."""
     from torch.profiler import ProfilerActivity, profile
 
-    with torch.inference_mode(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
-        model(x)
+    with _native_stderr_silenced(), torch.inference_mode():
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            model(x)
     events = sorted(
         (
             e
