@@ -169,9 +169,10 @@ class DynamicShiftMax(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the activation of ``x``, same shape.
 
-        Each branch is one linear mix of ``x`` and its shift; two branches meet in ``torch.maximum``. Coefficients
-        are split off the ``fc`` output and the shift is two rotations (slices and a concatenation each), so the
-        layer exports to every format (NCNN has no gather with an index tensor).
+        Each branch is one linear mix of ``x`` and its shift; two branches meet in an elementwise maximum
+        (``torch.max(a, b)``, which is ``torch.maximum`` but traces as ``aten::max``, an op X2Paddle converts).
+        Coefficients are split off the ``fc`` output and the shift is two rotations (slices and a concatenation
+        each), so the layer exports to every format (NCNN has no gather with an index tensor).
         """
         coeffs = (self.fc(x.mean((2, 3))) - 0.5) * (2 * self.act_max)  # fc outputs a_1, b_1, a_2, b_2, each c wide
         coeffs = coeffs.view(x.shape[0], -1, 1, 1).split(self.channels, dim=1)
@@ -179,7 +180,7 @@ class DynamicShiftMax(nn.Module):
         shifted = self.shift(x)
         out = a_b[0] * x + a_b[1] * shifted
         for j in range(1, self.branches):
-            out = torch.maximum(out, a_b[2 * j] * x + a_b[2 * j + 1] * shifted)
+            out = torch.max(out, a_b[2 * j] * x + a_b[2 * j + 1] * shifted)  # traced as aten::max: X2Paddle maps it
         return out
 
     def shift(self, x: torch.Tensor) -> torch.Tensor:
