@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 import torch
-from timm.models.fasternet import Block, Partial_conv3, PatchEmbed, PatchMerging
+from timm.models.fasternet import Block, PatchEmbed, PatchMerging
 from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
@@ -153,15 +153,14 @@ class FasterNet(Backbone):
 
         Besides the blocks' MLPs (``nn.Sequential``, handled by :meth:`Backbone.fuse`), folds the patch embedding's
         ``proj``/``norm`` and every patch merging layer's ``reduction``/``norm``; each folded ``norm`` becomes
-        ``nn.Identity``. PConv switches to timm's inference-only slicing path (convolve the first channels of a copy
-        in place), which gives the same values as split-and-concat. Running it twice changes nothing.
+        ``nn.Identity``. PConv keeps its split-and-concat path: timm's inference-only slicing path (convolve the first
+        channels of a copy in place) gives the same values and was no faster here, but its in-place slice assignment
+        is converted wrongly by X2Paddle (PaddlePaddle export). Running it twice changes nothing.
 
         Returns:
             (FasterNet): ``self``, fused.
         """
         for module in list(self.modules()):
-            if isinstance(module, Partial_conv3):
-                module.forward = module.forward_slicing
             if isinstance(module, (PatchEmbed, PatchMerging)) and isinstance(module.norm, nn.BatchNorm2d):
                 conv = "proj" if isinstance(module, PatchEmbed) else "reduction"
                 setattr(module, conv, fuse_conv_and_bn(getattr(module, conv), module.norm))
