@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import yaml
 
-__all__ = ["CLASS_NAMES", "make_synthetic_dataset"]
+__all__ = ["CLASS_NAMES", "make_synthetic_dataset", "synthetic_image"]
 
 CLASS_NAMES = ("rectangle", "ellipse", "triangle")
 CLASS_HUES = ((0, 40), (50, 90), (100, 140))  # OpenCV hue ranges (0-179) per class: red/orange, green, blue
@@ -92,3 +92,21 @@ def make_synthetic_dataset(
     data = {"path": str(root), "train": "images/train", "val": "images/val", "names": dict(enumerate(CLASS_NAMES))}
     (root / "data.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return root / "data.yaml"
+
+
+def synthetic_image(imgsz: int = 64, seed: int = 0, max_objects: int = 3) -> np.ndarray:
+    """Return one image of the synthetic set's kind (BGR, ``uint8``, ``imgsz x imgsz``); the same seed, the same image.
+
+    Args:
+        imgsz (int): Side of the square image in pixels.
+        seed (int): Random seed.
+        max_objects (int): At most this many shapes (at least one).
+
+    Returns:
+        (np.ndarray): The image, shape ``(imgsz, imgsz, 3)``, as ``cv2.imread`` would return it.
+
+    Examples:
+        >>> synthetic_image(64).shape
+        (64, 64, 3)
+    """
+    return _sample(np.random.default_rng(seed), imgsz, max_objects)[0]
