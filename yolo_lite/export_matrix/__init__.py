@@ -13,7 +13,7 @@ Examples:
     >>> run_export_matrix(formats=CI_FORMATS, out_dir="runs/export", readme=None)  # doctest: +SKIP
 """
 
-from .compare import Outputs, check_export, match_detections, reference_outputs, run_exported
+from .compare import Outputs, check_export, match_detections, perturbed_shift, reference_outputs, run_exported
 from .formats import CI_FORMATS, FORMATS, SLOW_FORMATS, ExportFormat, get_format, openvino_f32
 from .reference import build_reference, calibrate, image_tensor
 from .run import DEFAULT_MODELS, run_export_matrix
@@ -32,6 +32,7 @@ __all__ = [
     "image_tensor",
     "match_detections",
     "openvino_f32",
+    "perturbed_shift",
     "reference_outputs",
     "run_export_matrix",
     "run_exported",

@@ -39,6 +39,7 @@ __all__ = [
     "check_export",
     "match_detections",
     "package_versions",
+    "perturbed_shift",
     "reference_outputs",
     "run_exported",
     "wide_input",
@@ -145,6 +146,31 @@ def reference_outputs(checkpoint: Path, image: np.ndarray, imgsz: int = 64) -> O
     """
     with quiet():
         return run_exported(checkpoint, image, imgsz, wide=True)
+
+
+def perturbed_shift(checkpoint: Path, image: np.ndarray, reference: Outputs, imgsz: int = 64) -> float:
+    """Return how far the raw boxes move when the backbone's first BatchNorm scale is multiplied by 1.01, in pixels.
+
+    A measure of the comparison's power: an export that computes one layer 1% off misses PyTorch by about this much,
+    to be set against the tolerances.
+
+    Args:
+        checkpoint (Path): The reference checkpoint; the perturbed copy is written next to it.
+        image (np.ndarray): The reference image.
+        reference (Outputs): The checkpoint's outputs (:func:`reference_outputs`).
+        imgsz (int): Inference size.
+
+    Returns:
+        (float): The largest change of a raw box coordinate.
+    """
+    ckpt = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    bn = next(m for m in ckpt["model"].model[0].modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.weight.data.mul_(1.01)
+    perturbed = Path(checkpoint).with_name(f"{Path(checkpoint).stem}-perturbed.pt")
+    torch.save(ckpt, perturbed)
+    with quiet():
+        outputs = run_exported(perturbed, image, imgsz)
+    return _max_diff(reference.raw, outputs.raw, slice(0, 4))
 
 
 def match_detections(reference: np.ndarray, other: np.ndarray, box_tol: float, score_tol: float) -> bool:

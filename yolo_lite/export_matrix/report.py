@@ -78,8 +78,6 @@ def cell(row: dict | None) -> str:
     return f"{outcome}: {row['box_diff']:.1e} px, {row['score_diff']:.1e}"
 
 
-
-
 def _versions(rows: list[dict]) -> str:
     """Return the converter and runtime versions of a format's rows (those beyond torch, ultralytics, numpy)."""
     base = {"torch", "ultralytics", "numpy", "yolo-lite"}
@@ -176,7 +174,10 @@ def render_markdown(report: dict) -> str:
             r["date"],
         ]
         detail.append("| " + " | ".join(fields) + " |")
-    margins = ", ".join(f"{m} {v['margin']:.3f} ({v['boxes']} boxes)" for m, v in report["models"].items())
+    margins = ", ".join(
+        f"{m} {v['margin']:.3f} ({v['boxes']} boxes; 1% on one BatchNorm moves them {v['perturbed_px']:.1f} px)"
+        for m, v in report["models"].items()
+    )
     errors = _errors(rows)
     return "\n".join(
         [
@@ -186,8 +187,9 @@ def render_markdown(report: dict) -> str:
             "Each model is a shipped YAML built without fetching weights, its head calibrated on one synthetic image "
             "(`yolo_lite.export_matrix.reference`); each export is loaded with `YOLO(path)` and compared with the "
             "PyTorch checkpoint: the raw outputs (box coordinates in pixels, class scores) and the final boxes of "
-            "`predict()` on that image. Calibration margins (logits between the last box kept and the first "
-            f"dropped at conf 0.25): {margins}.",
+            "`predict()` on that image. Per model: the calibration margin (logits between the last box kept and the "
+            "first dropped at conf 0.25), the boxes kept, and how far the raw boxes move when the backbone's first "
+            f"BatchNorm scale is multiplied by 1.01: {margins}.",
             "",
             matrix_table(rows, list(report["models"])),
             "",
@@ -214,8 +216,13 @@ def readme_block(report: dict) -> str:
     """
     rows = report["rows"]
     errors = _errors(rows)
+    boxes = [v["boxes"] for v in report["models"].values()]
+    moved = [v["perturbed_px"] for v in report["models"].values()]
     return "\n".join(
         [
+            f"Reference models: {min(boxes)}-{max(boxes)} boxes each; scaling the backbone's first BatchNorm by 1.01 "
+            f"moves their raw boxes by {min(moved):.0f}-{max(moved):.0f} px.",
+            "",
             f"`{report['command']}` ({report['imgsz']} px; {_base_versions(rows)}; every row in "
             "[docs/export/export.md](docs/export/export.md)). Cells: outcome, largest raw box difference (pixels) "
             "and largest class-score difference against PyTorch. Tested: in CI (`tests/test_export.py`), in the "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER
 
-from .compare import check_export, reference_outputs
+from .compare import check_export, perturbed_shift, reference_outputs
 from .formats import FORMATS, get_format
 from .reference import build_reference
 from .report import cell, load_report, merge_rows, readme_block, render_markdown, update_readme
@@ -75,7 +75,11 @@ def run_export_matrix(
             model_dir = root / Path(name).stem
             checkpoint, image, margin = build_reference(name, model_dir, imgsz, seed)
             reference = reference_outputs(checkpoint, image, imgsz)
-            margins[checkpoint.stem] = dict(margin=margin, boxes=len(reference.detections))
+            margins[checkpoint.stem] = dict(
+                margin=margin,
+                boxes=len(reference.detections),
+                perturbed_px=perturbed_shift(checkpoint, image, reference, imgsz),
+            )
             for fmt in fmts:
                 row = check_export(checkpoint, image, fmt, reference, model_dir, imgsz)
                 error = f" ({row['error']})" if row["error"] else ""
