@@ -1,7 +1,7 @@
 """The export formats of the matrix: how each is exported and run, and how close to PyTorch it must come.
 
 Tolerances are absolute, on the reference models of :mod:`~yolo_lite.export_matrix.reference` at 64 px: ``box_tol``
-in pixels on raw box outputs and final boxes (whose coordinates reach about 200 px), ``score_tol`` on class
+in pixels on raw box outputs and final boxes (whose coordinates reach a few hundred), ``score_tol`` on class
 probabilities and confidences. Runtimes that compute in float32 differ from PyTorch by the order of their sums and
 their kernels (Winograd convolutions, fused activations): up to 0.03 px and 4e-4 in ``docs/export/export.md``
 (``yolo-lite export-matrix``). The float32 tolerance, 0.1 px and 1e-3, leaves a margin of two and a half or more
