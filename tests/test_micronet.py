@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from yolo_lite.backbones.base import scale_depth
-from yolo_lite.backbones.micronet import DynamicShiftMax, MicroNet, micronet_m0, micronet_m1, micronet_m2, micronet_m3
+from yolo_lite.backbones.micronet import (
+    ChannelShuffle,
+    DynamicShiftMax,
+    MicroNet,
+    micronet_m0,
+    micronet_m1,
+    micronet_m2,
+    micronet_m3,
+)
 from yolo_lite.backbones.registry import get_backbone
 
 VARIANTS = {
@@ -75,6 +83,19 @@ def to_official(model: MicroNet) -> dict[str, torch.Tensor]:
     state_dict["classifier.0.linear.0.weight"] = torch.zeros(640, model.width_list[-1])
     state_dict["classifier.2.linear.0.bias"] = torch.zeros(1000)
     return state_dict
+
+
+def shift_index(channels: int, groups: int) -> torch.Tensor:
+    """Return the source channel of every channel under Dynamic Shift-Max's shift (next channel, next group)."""
+    return torch.arange(channels).view(groups, channels // groups).roll(-1, 0).roll(-1, 1).flatten()
+
+
+def shuffle_index(channels: int, groups: tuple[int, ...]) -> torch.Tensor:
+    """Return the source channel of every channel after ShuffleNet's shuffles by ``groups``, one after another."""
+    order = torch.arange(channels)
+    for g in groups:
+        order = order.view(g, channels // g).t().reshape(channels)
+    return order
 
 
 def layer_shapes(model: MicroNet, x: torch.Tensor) -> list[tuple[int, int]]:
@@ -221,7 +242,7 @@ def test_dynamic_shift_max_inits_follow_scripts(variant):
         torch.nn.init.zeros_(act.fc[2].weight)
         torch.nn.init.zeros_(act.fc[2].bias)
         x = torch.randn(1, act.fc[0].in_features, 4, 4)
-        shifted = x[:, act.index]
+        shifted = x[:, shift_index(act.channels, act.groups)]
         expected = torch.maximum(init_a[0] * x + init_b[0] * shifted, init_a[1] * x + init_b[1] * shifted)
         assert torch.allclose(act(x), expected)
 
@@ -236,3 +257,43 @@ def test_bad_multipliers_raise(args):
 def test_registered():
     """Every variant is registered under its own name."""
     assert all(get_backbone(name) is fn for name, fn in VARIANTS.items())
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("width", [1.0, 0.75])
+def test_shuffles_and_shifts_equal_gathers(variant, width):
+    """Every shuffle and Dynamic Shift-Max equals its gather formulation bit for bit (they run as reshapes, slices and
+    concatenations so that NCNN can convert them); each block's pair of shuffles composes into one."""
+    model = randomize(VARIANTS[variant](1.0, width))
+    shuffles = [m for m in model.modules() if isinstance(m, ChannelShuffle)]
+    acts = [m for m in model.modules() if isinstance(m, DynamicShiftMax)]
+    assert shuffles and acts
+    for fmt in (torch.contiguous_format, torch.channels_last):
+        for shuffle in shuffles:
+            assert len(shuffle.shuffles) <= 1
+            x = torch.randn(2, shuffle.channels, 5, 3).to(memory_format=fmt)
+            assert torch.equal(shuffle(x), x[:, shuffle_index(shuffle.channels, shuffle.groups)])
+        for act in acts:
+            x = torch.randn(2, act.channels, 5, 3).to(memory_format=fmt)
+            with torch.no_grad():
+                coeffs = (act.fc(x.mean((2, 3))) - 0.5) * (2 * act.act_max)
+                coeffs = coeffs.view(2, act.branches, 2, act.channels, 1, 1)
+                offsets = torch.tensor(act.offsets).view(act.branches, 2, 1, 1, 1)
+                coeffs = coeffs + offsets
+                shifted = x[:, shift_index(act.channels, act.groups)]
+                mixes = [coeffs[:, j, 0] * x + coeffs[:, j, 1] * shifted for j in range(act.branches)]
+                expected = mixes[0] if act.branches == 1 else torch.maximum(*mixes)
+                assert torch.equal(act(x), expected)
+
+
+@pytest.mark.parametrize("groups", [(2,), (3, 4), (4, 6), (2, 3, 4), (1,), (12,), (6, 4, 2)])
+def test_channel_shuffle_any_groups(groups):
+    """Shuffles that compose into one run as one, others one after another; all equal the gather."""
+    x = torch.randn(1, 12, 2, 2)
+    assert torch.equal(ChannelShuffle(12, groups)(x), x[:, shuffle_index(12, groups)])
+
+
+def test_channel_shuffle_bad_groups():
+    """A group count that does not divide the channels is a ValueError that names both."""
+    with pytest.raises(ValueError, match=r"\[5\] do not divide 12 channels"):
+        ChannelShuffle(12, (3, 5))

@@ -1,8 +1,11 @@
-"""The ``yolo-lite`` command line: ``yolo-lite benchmark [options]`` (``yolo-lite benchmark --help`` lists them).
+"""The ``yolo-lite`` command line: ``yolo-lite benchmark [options]`` and ``yolo-lite export-matrix [options]``.
+
+``yolo-lite COMMAND --help`` lists each command's options.
 
 Examples:
     >>> from yolo_lite.cli import main
     >>> main(["benchmark", "--quick", "--out", "runs/benchmark-quick"])  # doctest: +SKIP
+    >>> main(["export-matrix", "--ci", "--out", "runs/export", "--no-readme"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -50,6 +53,59 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
         )
     except ValueError as e:
         parser.error(str(e))
+
+
+def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """Run :func:`yolo_lite.export_matrix.run_export_matrix`; report bad input as a usage error."""
+    from .export_matrix import CI_FORMATS, run_export_matrix
+
+    formats = CI_FORMATS if args.ci else args.formats
+    try:
+        run_export_matrix(
+            models=args.models,
+            formats=formats,
+            imgsz=args.imgsz,
+            seed=args.seed,
+            out_dir=args.out,
+            readme=None if args.no_readme else args.readme,
+            work_dir=args.work_dir,
+            command=shlex.join(["yolo-lite", *argv]),
+        )
+    except ValueError as e:
+        parser.error(str(e))
+
+
+def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
+    """Add the ``export-matrix`` subcommand."""
+    from .export_matrix.formats import CI_FORMATS, FORMATS
+    from .export_matrix.run import DEFAULT_MODELS
+
+    matrix = commands.add_parser(
+        "export-matrix",
+        help="export every family to ONNX, TorchScript, OpenVINO, NCNN, ... and compare the exports with PyTorch",
+        description="Export one shipped model per backbone family to each format with Ultralytics' exporter, load "
+        "each export with YOLO(path), compare raw outputs and final boxes with the PyTorch model, and write "
+        "export.md and export.json to --out and the matrix into the README's generated section. Rows of formats a run "
+        "leaves out are kept from the previous export.json, with their dates.",
+    )
+    matrix.add_argument(
+        "--models", nargs="+", default=list(DEFAULT_MODELS), help=f"shipped YAMLs (default: {' '.join(DEFAULT_MODELS)})"
+    )
+    matrix.add_argument(
+        "--formats",
+        nargs="+",
+        choices=[f.key for f in FORMATS],
+        metavar="FORMAT",
+        help=f"formats (default: all: {' '.join(f.key for f in FORMATS)})",
+    )
+    matrix.add_argument("--ci", action="store_true", help=f"only the formats CI tests: {' '.join(CI_FORMATS)}")
+    matrix.add_argument("--imgsz", type=int, default=64, help="export and inference size (default: 64)")
+    matrix.add_argument("--seed", type=int, default=0, help="seed of the models and the image (default: 0)")
+    matrix.add_argument("--out", default="docs/export", help="output directory (default: docs/export)")
+    matrix.add_argument("--readme", default="README.md", help="README to update (default: README.md)")
+    matrix.add_argument("--no-readme", action="store_true", help="leave the README alone")
+    matrix.add_argument("--work-dir", help="keep checkpoints and exports here (default: a temporary directory)")
+    matrix.set_defaults(handler=_export_matrix, subparser=matrix)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,6 +166,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="runs/benchmark", help="output directory (default: runs/benchmark)")
     bench.add_argument("--quick", action="store_true", help="the quick CI run; explicit options still apply")
     bench.set_defaults(handler=_benchmark, subparser=bench)
+    _add_export_matrix(commands)
     return parser
 
 

@@ -38,12 +38,13 @@ OFFICIAL_STAGE_KEY = re.compile(r"stages\.(\d+)\.(.+)")
 
 
 class PartialConv(nn.Module):
-    """timm's ``Partial_conv3`` (PConv) with its path held as a flag, so that a pickled model stays plain data.
+    """timm's ``Partial_conv3`` (PConv) with its split-and-concatenate path as a method, so a pickled model is plain data.
 
     timm stores the chosen path in the instance (``self.forward = self.forward_split_cat``), which pickles as a
     call ``getattr(module, "forward_split_cat")``; restricted loading (``ULTRALYTICS_SAFE_LOAD=1``,
-    ``torch.load(weights_only=True)``) refuses that call. Here ``forward`` is a method and ``slicing`` a bool. The
-    two paths are timm's own functions, and the parameter names are timm's (``partial_conv3.weight``).
+    ``torch.load(weights_only=True)``) refuses that call. Here ``forward`` is timm's ``forward_split_cat``, in
+    training and inference alike (timm's inference-only slicing path was no faster here, and X2Paddle converts its
+    in-place slice assignment wrongly), and the parameter names are timm's (``partial_conv3.weight``).
 
     Args:
         partial_conv3 (nn.Conv2d): The 3x3 convolution over the first ``partial_conv3.in_channels`` channels.
@@ -55,24 +56,18 @@ class PartialConv(nn.Module):
         torch.Size([1, 16, 8, 8])
     """
 
-    forward_slicing = Partial_conv3.forward_slicing  # inference only: convolves the first channels of a copy
-    forward_split_cat = Partial_conv3.forward_split_cat  # split, convolve, concatenate: training and inference
+    forward = Partial_conv3.forward_split_cat  # split, convolve the first part, concatenate
 
     def __init__(self, partial_conv3: nn.Conv2d, dim: int):
         super().__init__()
         self.dim_conv3 = partial_conv3.in_channels
         self.dim_untouched = dim - self.dim_conv3
         self.partial_conv3 = partial_conv3
-        self.slicing = False
 
     @classmethod
     def from_timm(cls, module: Partial_conv3) -> PartialConv:
         """Return a PartialConv holding ``module``'s convolution (the same tensors: nothing is drawn again)."""
         return cls(module.partial_conv3, module.dim_conv3 + module.dim_untouched)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Mix the first channels with the 3x3 convolution; the slicing path once fused for inference."""
-        return self.forward_slicing(x) if self.slicing else self.forward_split_cat(x)
 
 
 class FasterNet(Backbone):
@@ -195,15 +190,14 @@ class FasterNet(Backbone):
 
         Besides the blocks' MLPs (``nn.Sequential``, handled by :meth:`Backbone.fuse`), folds the patch embedding's
         ``proj``/``norm`` and every patch merging layer's ``reduction``/``norm``; each folded ``norm`` becomes
-        ``nn.Identity``. PConv switches to timm's inference-only slicing path (convolve the first channels of a copy
-        in place), which gives the same values as split-and-concat. Running it twice changes nothing.
+        ``nn.Identity``. PConv keeps its split-and-concat path: timm's inference-only slicing path (convolve the first
+        channels of a copy in place) gives the same values and was no faster here, but its in-place slice assignment
+        is converted wrongly by X2Paddle (PaddlePaddle export). Running it twice changes nothing.
 
         Returns:
             (FasterNet): ``self``, fused.
         """
         for module in list(self.modules()):
-            if isinstance(module, PartialConv):
-                module.slicing = True
             if isinstance(module, (PatchEmbed, PatchMerging)) and isinstance(module.norm, nn.BatchNorm2d):
                 conv = "proj" if isinstance(module, PatchEmbed) else "reduction"
                 setattr(module, conv, fuse_conv_and_bn(getattr(module, conv), module.norm))

@@ -47,22 +47,43 @@ OFFICIAL_LAYER_INDEX = {
 class ChannelShuffle(nn.Module):
     """ShuffleNet's channel shuffle, applied once for each entry of ``groups`` in turn.
 
+    A shuffle by ``g`` reads the channels as ``(g, channels // g)`` and transposes them: it moves channel ``k`` to
+    ``k * g mod (channels - 1)`` (the last one stays). Shuffles in a row therefore compose to multiplying by the
+    product of their group counts, which is one shuffle when that product ``mod (channels - 1)`` divides the channels
+    (always so for the pairs in MicroNet's blocks), so the layer makes one copy. It runs as reshape and transpose,
+    which every export format supports (a gather with an index tensor does not reach NCNN).
+
     Args:
-        *groups (int): Group counts; each shuffle reads the channels as ``(groups, channels // groups)`` and
-            transposes them.
+        channels (int): Input channels; a multiple of every group count.
+        groups (Sequence[int]): Group counts, applied in order.
+
+    Attributes:
+        shuffles (tuple[int, ...]): The group counts the forward pass applies: the composed one, none for the
+            identity, or ``groups`` itself when they do not compose to one.
+
+    Examples:
+        >>> shuffle = ChannelShuffle(6, (2,))
+        >>> shuffle(torch.arange(6.0).view(1, 6, 1, 1)).flatten().tolist()
+        [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+        >>> ChannelShuffle(48, (4, 24)).shuffles  # shuffle by 4 then by 24 is the shuffle by 96 mod 47 = 2
+        (2,)
     """
 
-    def __init__(self, *groups: int):
+    def __init__(self, channels: int, groups: Sequence[int]):
         super().__init__()
-        self.groups = groups
+        self.channels, self.groups = channels, tuple(groups)
+        bad = [g for g in self.groups if g < 1 or channels % g]
+        if bad:
+            raise ValueError(f"ChannelShuffle: group counts {bad} do not divide {channels} channels; pass divisors")
+        composed = math.prod(self.groups) % (channels - 1) if channels > 2 else 1
+        self.shuffles = () if composed == 1 else (composed,) if channels % composed == 0 else self.groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return ``x`` with its channels shuffled: every shuffle composed into one gather, so one copy."""
-        c = x.shape[1]
-        order = torch.arange(c, device=x.device)
-        for g in self.groups:
-            order = order.view(g, c // g).t().reshape(c)  # shuffling the order is shuffling the channels
-        return x.index_select(1, order)
+        """Return ``x`` with its channels shuffled."""
+        y = x
+        for g in self.shuffles:
+            y = y.reshape(x.shape[0], g, self.channels // g, -1).transpose(1, 2)
+        return y.reshape(x.shape)
 
 
 class MicroFactorizedConv(nn.Sequential):
@@ -136,33 +157,44 @@ class DynamicShiftMax(nn.Module):
     ):
         super().__init__()
         squeeze = tf_make_divisible(channels // reduction, 4)
-        self.branches = branches
-        self.act_max = act_max
+        self.channels, self.groups, self.branches, self.act_max = channels, groups, branches, act_max
+        self.offsets = tuple(offset for j in range(branches) for offset in (init_a[j], init_b[j]))  # a_1, b_1, ...
         self.fc = nn.Sequential(
             nn.Linear(channels, squeeze),
             nn.ReLU(inplace=True),
             nn.Linear(squeeze, channels * 2 * branches),
             nn.Hardsigmoid(),
         )
-        shift = torch.arange(channels).view(groups, channels // groups).roll(-1, 0).roll(-1, 1).flatten()
-        offset = torch.tensor([[init_a[j], init_b[j]] for j in range(branches)])  # 2-D: model.to(channels_last) safe
-        self.register_buffer("index", shift, persistent=False)
-        self.register_buffer("offset", offset, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the activation of ``x``, same shape.
 
-        Each branch is one linear mix of ``x`` and its shift; two branches meet in ``torch.maximum``. That is the
-        same arithmetic as stacking the mixes and taking their maximum, without the stacked copy.
+        Each branch is one linear mix of ``x`` and its shift; two branches meet in an elementwise maximum
+        (``torch.max(a, b)``, which is ``torch.maximum`` but traces as ``aten::max``, an op X2Paddle converts).
+        Coefficients are split off the ``fc`` output and the shift is two rotations (slices and a concatenation
+        each), so the layer exports to every format (NCNN has no gather with an index tensor).
         """
-        b, c = x.shape[:2]
         coeffs = (self.fc(x.mean((2, 3))) - 0.5) * (2 * self.act_max)  # fc outputs a_1, b_1, a_2, b_2, each c wide
-        coeffs = coeffs.view(b, self.branches, 2, c, 1, 1) + self.offset.view(self.branches, 2, 1, 1, 1)
-        shifted = x[:, self.index]
-        out = coeffs[:, 0, 0] * x + coeffs[:, 0, 1] * shifted
+        coeffs = coeffs.view(x.shape[0], -1, 1, 1).split(self.channels, dim=1)
+        a_b = [coeff + offset for coeff, offset in zip(coeffs, self.offsets)]  # a_1, b_1, a_2, b_2
+        shifted = self.shift(x)
+        out = a_b[0] * x + a_b[1] * shifted
         for j in range(1, self.branches):
-            out = torch.maximum(out, coeffs[:, j, 0] * x + coeffs[:, j, 1] * shifted)
+            out = torch.max(out, a_b[2 * j] * x + a_b[2 * j + 1] * shifted)  # traced as aten::max: X2Paddle maps it
         return out
+
+    def shift(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``x`` with every channel replaced by its neighbour in the next group (the last wraps to the first).
+
+        Channel ``i * m + j`` of ``groups`` groups of ``m`` takes channel ``((i + 1) % groups) * m + (j + 1) % m``:
+        the groups rotate by one, then the channels within each group.
+        """
+        m = self.channels // self.groups
+        y = torch.cat([x[:, m:], x[:, :m]], 1) if self.groups > 1 else x
+        if m > 1:
+            y = y.reshape(x.shape[0], self.groups, m, -1)
+            y = torch.cat([y[:, :, 1:], y[:, :, :1]], 2)
+        return y.reshape(x.shape)
 
 
 @dataclass(frozen=True)
@@ -241,7 +273,7 @@ class MicroStem(nn.Sequential):
         super().__init__(
             OrderedDict(
                 conv=MicroFactorizedConv(3, groups, out_chs, kernel=3, stride=2, groups=1),
-                shuffle=ChannelShuffle(groups),
+                shuffle=ChannelShuffle(out_chs, (groups,)),
                 act=nn.ReLU6(inplace=True),
             )
         )
@@ -312,13 +344,13 @@ class MicroBlock(nn.Sequential):
         return dict(
             pw1=GroupConvBN(self.in_chs, hidden, g1),
             act1=self._act(y1, hidden, g2),
-            shuffle1=ChannelShuffle(g2),
+            shuffle1=ChannelShuffle(hidden, (g2,)),
             dw=MicroFactorizedConv(hidden, hidden, hidden, cfg.kernel, cfg.stride, groups=hidden),
             act2=self._act(y2, hidden, hidden // g2 if g2 != 1 else 1),  # shift between groups of g2 channels
-            shuffle2=ChannelShuffle(hidden // (4 if y1 and y2 else 2)) if y1 or y2 else None,
+            shuffle2=ChannelShuffle(hidden, (hidden // (4 if y1 and y2 else 2),)) if y1 or y2 else None,
             pw2=GroupConvBN(hidden, self.out_chs, g3),
             act3=self._last_act(y3, self.out_chs, g4, last_reduction),
-            shuffle3=ChannelShuffle(g4, self.out_chs // 2) if y3 else ChannelShuffle(g4),
+            shuffle3=ChannelShuffle(self.out_chs, (g4, self.out_chs // 2) if y3 else (g4,)),
         )
 
     def _dw_pw(self, hidden: int) -> dict[str, nn.Module | None]:
@@ -328,10 +360,10 @@ class MicroBlock(nn.Sequential):
         return dict(
             dw=MicroFactorizedConv(self.in_chs, mid, hidden, cfg.kernel, cfg.stride, groups=self.in_chs),
             act2=self._act(y2, hidden, g2),
-            shuffle2=ChannelShuffle(g2, hidden // 2) if y2 else ChannelShuffle(g2),
+            shuffle2=ChannelShuffle(hidden, (g2, hidden // 2) if y2 else (g2,)),
             pw2=GroupConvBN(hidden, self.out_chs, g3),
             act3=self._last_act(y3, self.out_chs, g4, self.reduction // 2),
-            shuffle3=ChannelShuffle(g4, self.out_chs // 2) if y3 else ChannelShuffle(g4),
+            shuffle3=ChannelShuffle(self.out_chs, (g4, self.out_chs // 2) if y3 else (g4,)),
         )
 
     def _pw(self, hidden: int) -> dict[str, nn.Module | None]:

@@ -6,6 +6,6 @@ task), ``synthetic`` (:func:`make_synthetic_dataset`, which writes a dataset).
 
 from .labels import FLIP_IDX, KPT_SHAPE
 from .shapes import CLASS_NAMES, Shape
-from .synthetic import TASKS, make_synthetic_dataset
+from .synthetic import TASKS, make_synthetic_dataset, synthetic_image
 
-__all__ = ["CLASS_NAMES", "FLIP_IDX", "KPT_SHAPE", "TASKS", "Shape", "make_synthetic_dataset"]
+__all__ = ["CLASS_NAMES", "FLIP_IDX", "KPT_SHAPE", "TASKS", "Shape", "make_synthetic_dataset", "synthetic_image"]

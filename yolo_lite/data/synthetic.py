@@ -35,7 +35,7 @@ from .labels import FLIP_IDX, KPT_SHAPE, LABELERS
 from .scenes import overlapping_scene, separate_scene, single_shape_image
 from .shapes import CLASS_NAMES
 
-__all__ = ["TASKS", "make_synthetic_dataset"]
+__all__ = ["TASKS", "make_synthetic_dataset", "synthetic_image"]
 
 TASKS = ("detect", "segment", "pose", "obb", "classify")
 _SCENES = {  # (rng, imgsz, max_objects) -> (image, shapes), for the tasks written in the YOLO layout
@@ -130,3 +130,21 @@ def _write_classify(root: Path, splits: tuple, imgsz: int, rng: np.random.Genera
             folder.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(folder / f"{i:05d}.png"), single_shape_image(rng, imgsz, cls))
     return root
+
+
+def synthetic_image(imgsz: int = 64, seed: int = 0, max_objects: int = 3) -> np.ndarray:
+    """Return one image of the synthetic set's kind (BGR, ``uint8``, ``imgsz x imgsz``); the same seed, the same image.
+
+    Args:
+        imgsz (int): Side of the square image in pixels.
+        seed (int): Random seed.
+        max_objects (int): At most this many shapes (at least one).
+
+    Returns:
+        (np.ndarray): The image, shape ``(imgsz, imgsz, 3)``, as ``cv2.imread`` would return it.
+
+    Examples:
+        >>> synthetic_image(64).shape
+        (64, 64, 3)
+    """
+    return overlapping_scene(np.random.default_rng(seed), imgsz, max_objects)[0]

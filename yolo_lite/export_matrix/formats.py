@@ -1,0 +1,149 @@
+"""The export formats of the matrix: how each is exported and run, and how close to PyTorch it must come.
+
+Tolerances are absolute, on the reference models of :mod:`~yolo_lite.export_matrix.reference` at 64 px: ``box_tol``
+in pixels on raw box outputs and final boxes (whose coordinates reach a few hundred), ``score_tol`` on class
+probabilities and confidences. Runtimes that compute in float32 differ from PyTorch by the order of their sums and
+their kernels (Winograd convolutions, fused activations): up to 0.03 px and 4e-4 in ``docs/export/export.md``
+(``yolo-lite export-matrix``). The float32 tolerance, 0.1 px and 1e-3, leaves a margin of two and a half or more
+above that, while an export that computes something else misses by pixels: a layer 1% off moves the boxes by tens
+(:func:`~yolo_lite.export_matrix.compare.perturbed_shift`), a mistranslated one gave hundreds.
+
+OpenVINO's CPU plugin runs a float32 model in bfloat16 on CPUs with bf16 instructions (AVX512-BF16, AMX) unless told
+otherwise, and Ultralytics' OpenVINO backend does not tell it otherwise on Linux x86. The matrix runs OpenVINO twice:
+``openvino`` with the inference precision forced to float32 (:func:`openvino_f32`, the setting Ultralytics uses on
+Windows), held to the float32 tolerance, and ``openvino-default`` as Ultralytics runs it, whose differences are
+reported without a tolerance (bfloat16 keeps 8 significant bits; how far that moves the outputs depends on the
+model); its "boxes match" means the same number of boxes with the same classes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+__all__ = ["CI_FORMATS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32"]
+
+F32 = dict(box_tol=0.1, score_tol=1e-3)  # float32 runtimes
+REPORTED = dict(box_tol=None, score_tol=None)  # reduced precision: differences reported, not held to a tolerance
+
+
+@contextlib.contextmanager
+def openvino_f32() -> Iterator[None]:
+    """Make every ``openvino.Core`` created while the block runs compile CPU models with float32 inference precision.
+
+    Ultralytics' OpenVINO backend creates its own ``Core`` when it loads a model, so the precision hint goes into the
+    ``Core`` class for the duration of the block (``openvino.Core`` is restored afterwards).
+
+    Examples:
+        >>> with openvino_f32():  # doctest: +SKIP
+        ...     results = YOLO("yolo11n-starnet_openvino_model").predict(image)
+    """
+    import openvino
+
+    original = openvino.Core
+
+    class Float32Core(original):
+        """An ``openvino.Core`` whose CPU plugin infers in float32."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.set_property("CPU", {"INFERENCE_PRECISION_HINT": openvino.Type.f32})
+
+    openvino.Core = Float32Core
+    try:
+        yield
+    finally:
+        openvino.Core = original
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One row kind of the matrix: an Ultralytics export format with its options, runtime and tolerance.
+
+    Attributes:
+        key (str): Name in the matrix and on the command line, e.g. ``"onnx-dynamic"``.
+        format (str): Ultralytics' ``format`` argument.
+        label (str): Name in the tables.
+        kwargs (dict): Further ``export()`` arguments.
+        box_tol (float | None): Largest allowed difference of box coordinates, pixels; None: reported only.
+        score_tol (float | None): Largest allowed difference of class scores and confidences; None: reported only.
+        tests (str | None): Where ``tests/test_export.py`` tests it: ``"ci"``, ``"slow_export"`` (the opt-in group,
+            not run in CI), or None (the matrix only).
+        no_runtime (str | None): Why the export cannot be run on Linux, or None.
+        float32 (bool): Force OpenVINO's CPU inference precision to float32 (:func:`openvino_f32`).
+        packages (tuple[str, ...]): Distributions the converter and runtime need, recorded with their versions.
+    """
+
+    key: str
+    format: str
+    label: str
+    box_tol: float | None
+    score_tol: float | None
+    kwargs: dict = field(default_factory=dict)
+    tests: str | None = None
+    no_runtime: str | None = None
+    float32: bool = False
+    packages: tuple[str, ...] = ()
+
+    def runtime(self) -> contextlib.AbstractContextManager:
+        """Return the context the exported model runs in: :func:`openvino_f32` where asked, else a no-op."""
+        return openvino_f32() if self.float32 else contextlib.nullcontext()
+
+    @property
+    def dynamic(self) -> bool:
+        """Whether the export takes any input size (``dynamic=True``)."""
+        return bool(self.kwargs.get("dynamic"))
+
+
+FORMATS = (
+    ExportFormat("onnx", "onnx", "ONNX", tests="ci", packages=("onnx", "onnxslim", "onnxruntime"), **F32),
+    ExportFormat(
+        "onnx-dynamic",
+        "onnx",
+        "ONNX dynamic",
+        kwargs=dict(dynamic=True),
+        tests="ci",
+        packages=("onnx", "onnxslim", "onnxruntime"),
+        **F32,
+    ),
+    ExportFormat("torchscript", "torchscript", "TorchScript", tests="ci", packages=("torch",), **F32),
+    ExportFormat("openvino", "openvino", "OpenVINO f32", tests="ci", float32=True, packages=("openvino",), **F32),
+    ExportFormat("openvino-default", "openvino", "OpenVINO default precision", packages=("openvino",), **REPORTED),
+    ExportFormat("ncnn", "ncnn", "NCNN", tests="ci", packages=("ncnn", "pnnx"), **F32),
+    ExportFormat("mnn", "mnn", "MNN", tests="slow_export", packages=("onnx", "onnxslim", "mnn"), **F32),
+    ExportFormat("paddle", "paddle", "PaddlePaddle", tests="slow_export", packages=("paddlepaddle", "x2paddle"), **F32),
+    ExportFormat(
+        "coreml",
+        "coreml",
+        "CoreML",
+        no_runtime="Core ML runs on Apple platforms only",
+        packages=("coremltools",),
+        **F32,
+    ),
+    ExportFormat("litert", "litert", "TFLite (LiteRT)", packages=("litert-torch", "ai-edge-litert"), **F32),
+)
+CI_FORMATS = tuple(f.key for f in FORMATS if f.tests == "ci")
+SLOW_FORMATS = tuple(f.key for f in FORMATS if f.tests == "slow_export")
+
+
+def get_format(key: str) -> ExportFormat:
+    """Return the matrix format named ``key``.
+
+    Args:
+        key (str): One of :data:`FORMATS`' keys.
+
+    Returns:
+        (ExportFormat): The format.
+
+    Raises:
+        ValueError: An unknown key; the message lists the known ones.
+
+    Examples:
+        >>> get_format("onnx-dynamic").kwargs
+        {'dynamic': True}
+    """
+    for fmt in FORMATS:
+        if fmt.key == key:
+            return fmt
+    raise ValueError(f"export matrix: unknown format {key!r}; pass one of {', '.join(f.key for f in FORMATS)}")

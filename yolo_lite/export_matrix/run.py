@@ -1,0 +1,105 @@
+"""``yolo-lite export-matrix``: export every family to every format, run the exports, write the tables.
+
+Examples:
+    >>> run_export_matrix(formats=["onnx", "ncnn"], out_dir="runs/export-matrix", readme=None)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ultralytics.utils import LOGGER
+
+from .compare import check_export, perturbed_shift, reference_outputs
+from .formats import FORMATS, get_format
+from .reference import build_reference
+from .report import cell, load_report, merge_rows, readme_block, render_markdown, update_readme
+
+__all__ = ["DEFAULT_MODELS", "run_export_matrix"]
+
+# One shipped model per backbone family at scale n, plus a timm backbone (built without its ImageNet weights).
+DEFAULT_MODELS = (
+    "yolo11n-starnet.yaml",
+    "yolo11n-fasternet.yaml",
+    "yolo11n-micronet.yaml",
+    "yolo11n-mobilenetv4-imagenet.yaml",
+)
+PREFIX = "yolo-lite export-matrix:"
+
+
+def run_export_matrix(
+    models: Sequence[str] = DEFAULT_MODELS,
+    formats: Sequence[str] | None = None,
+    imgsz: int = 64,
+    seed: int = 0,
+    out_dir: str | Path = "docs/export",
+    readme: str | Path | None = "README.md",
+    work_dir: str | Path | None = None,
+    command: str | None = None,
+) -> dict:
+    """Export each model to each format, compare every export with PyTorch, and write the report.
+
+    Args:
+        models (Sequence[str]): Shipped model YAMLs (:data:`DEFAULT_MODELS`).
+        formats (Sequence[str] | None): Format keys (:data:`~yolo_lite.export_matrix.formats.FORMATS`); None: all.
+        imgsz (int): Export and inference size, a multiple of 32.
+        seed (int): Seed of the reference models and image.
+        out_dir (str | Path): Where ``export.json`` and ``export.md`` go; the rows this run does not cover are kept
+            from the ``export.json`` already there if it has the same ``imgsz`` and ``seed``.
+        readme (str | Path | None): README whose generated section is replaced; None leaves it alone.
+        work_dir (str | Path | None): Where checkpoints and exports go; None: a temporary directory, removed after.
+        command (str | None): The command line recorded in the report.
+
+    Returns:
+        (dict): The report written to ``export.json``.
+
+    Raises:
+        ValueError: An unknown format, an ``imgsz`` that is not a positive multiple of 32, or a README without the
+            generated section.
+    """
+    fmts = [get_format(key) for key in (formats if formats is not None else [f.key for f in FORMATS])]
+    if isinstance(imgsz, bool) or not isinstance(imgsz, int) or imgsz < 32 or imgsz % 32:
+        raise ValueError(f"export matrix: imgsz must be a positive multiple of 32, got {imgsz!r}; pass e.g. 64")
+    if readme is not None and not Path(readme).is_file():
+        raise ValueError(f"export matrix: README {readme} not found; pass its path or None (--no-readme)")
+    out_dir = Path(out_dir)
+    command = command or f"run_export_matrix(formats={[f.key for f in fmts]}, imgsz={imgsz})"
+    rows, margins = [], {}
+    with tempfile.TemporaryDirectory(prefix="yolo-lite-export-") as tmp:
+        root = Path(work_dir or tmp)
+        for name in models:
+            model_dir = root / Path(name).stem
+            checkpoint, image, margin = build_reference(name, model_dir, imgsz, seed)
+            reference = reference_outputs(checkpoint, image, imgsz)
+            margins[checkpoint.stem] = dict(
+                margin=margin,
+                boxes=len(reference.detections),
+                perturbed_px=perturbed_shift(checkpoint, image, reference, imgsz),
+            )
+            for fmt in fmts:
+                row = check_export(checkpoint, image, fmt, reference, model_dir, imgsz)
+                error = f" ({row['error']})" if row["error"] else ""
+                LOGGER.info(f"{PREFIX} {row['model']} {fmt.key}: {cell(row)}{error}")
+                rows.append(row)
+    previous = load_report(out_dir / "export.json") or {}
+    if (previous.get("imgsz"), previous.get("seed")) != (imgsz, seed):  # rows of another setting are not comparable
+        previous = {}
+    report = dict(
+        command=command,
+        updated=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        imgsz=imgsz,
+        seed=seed,
+        models={**margins, **{k: v for k, v in previous.get("models", {}).items() if k not in margins}},
+        rows=merge_rows(rows, previous.get("rows", [])),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "export.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out_dir / "export.md").write_text(render_markdown(report))
+    if readme is not None:
+        update_readme(Path(readme), readme_block(report))
+    LOGGER.info(f"{PREFIX} wrote {out_dir / 'export.md'}{f' and {readme}' if readme is not None else ''}")
+    return report
