@@ -556,4 +556,5 @@ def test_cli_rejects_unknown_task(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["benchmark", "--quick", "--task", "segmentation"])
     assert exit_.value.code == 2
-    assert re.search(r"--task: invalid choice: 'segmentation' \(choose from '?detect'?, '?segment", capsys.readouterr().err)
+    error = capsys.readouterr().err
+    assert re.search(r"--task: invalid choice: 'segmentation' \(choose from '?detect'?, '?segment'?, ", error)
