@@ -7,7 +7,15 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["CFG_DIR", "TASK_SUFFIXES", "model_task", "shipped_models", "shipped_yaml", "wrap_yaml_model_load"]
+__all__ = [
+    "CFG_DIR",
+    "TASK_SUFFIXES",
+    "is_shipped",
+    "model_task",
+    "shipped_models",
+    "shipped_yaml",
+    "wrap_yaml_model_load",
+]
 
 CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
 SCALES = "nslmx"
@@ -54,8 +62,28 @@ def shipped_yaml(name: str | Path) -> Path | None:
     path = Path(name)
     if path.exists() or path.parent != Path(".") or path.suffix not in {".yaml", ".yml"}:
         return None
-    unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", path.name)
-    return CFG_DIR / path.name if (CFG_DIR / path.name).is_file() or (CFG_DIR / unscaled).is_file() else None
+    return CFG_DIR / path.name if is_shipped(path.name) else None
+
+
+def is_shipped(name: str | Path) -> bool:
+    """Return whether ``yolo_lite.cfg`` ships the model ``name``: its file, or the all-scale file it scales.
+
+    Unlike :func:`shipped_yaml`, the working directory is not looked at.
+
+    Args:
+        name (str | Path): A model name such as ``yolo11n-starnet.yaml`` (only its file name counts).
+
+    Returns:
+        (bool): True for ``yolo11n-starnet.yaml`` (from ``yolo11-starnet.yaml``) or ``rtdetr-starnet.yaml``, False
+            for Ultralytics' own ``yolo11n-seg.yaml``.
+
+    Examples:
+        >>> is_shipped("yolo11s-seg-starnet.yaml"), is_shipped("yolo11n-seg.yaml")
+        (True, False)
+    """
+    name = Path(name).name
+    unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", name)
+    return (CFG_DIR / name).is_file() or (CFG_DIR / unscaled).is_file()
 
 
 def shipped_models(scale: str, task: str = "detect") -> list[str]:

@@ -15,13 +15,15 @@ import shlex
 import sys
 from collections.abc import Sequence
 
+from .task_models import TASK_ALIASES, TASKS
+
 __all__ = ["main"]
 
 # Settings of `yolo-lite benchmark` that --quick changes; an option given on the command line wins over both. The full
-# run compares every shipped model (None); the quick run only yolo11n-starnet (the tag "starnet"), unless --models or
-# --families picks others.
+# run compares every shipped model of the task (None) at the task's image size (None: 640, 224 for classify); the quick
+# run only the task's starnet model (the tag "starnet"), unless --models or --families picks others.
 BENCHMARK_PRESETS = {
-    "full": dict(models=None, scales=["n", "s"], imgsz=640, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
+    "full": dict(models=None, scales=["n", "s"], imgsz=None, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
     "quick": dict(models=["starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1),
 }
 
@@ -37,6 +39,7 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
     train_kwargs = {key: v for key, v in (("batch", args.train_batch), ("workers", args.workers)) if v is not None}
     try:
         run_benchmark(
+            task=args.task,
             families=args.families,
             reference=args.reference,
             threads=args.threads,
@@ -117,8 +120,18 @@ def _parser() -> argparse.ArgumentParser:
         "benchmark",
         help="compare stock YOLO11 with every shipped model: size, latency, throughput, memory, accuracy",
         description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml) at each scale and write "
-        "benchmark.md, .csv, .json and .png to --out. Defaults are the full run; --quick is the CI run (imgsz 64, "
-        "scale n, yolo11n-starnet only, 2 rounds, batch 2, 1 epoch). Options given explicitly override either.",
+        "benchmark.md, .csv, .json and .png to --out; --task picks another task (yolo11<scale>-seg.yaml vs "
+        "yolo11<scale>-seg-<tag>.yaml, ..., rtdetr-l.yaml vs rtdetr-<tag>.yaml). Defaults are the full run; --quick "
+        "is the CI run (imgsz 64, scale n, the task's starnet model only, 2 rounds, batch 2, 1 epoch). Options given "
+        "explicitly override either.",
+    )
+    bench.add_argument(
+        "--task",
+        default="detect",
+        type=lambda task: TASK_ALIASES.get(task, task),
+        choices=TASKS,
+        help="the models' task (seg and cls are aliases of segment and classify; rtdetr compares RT-DETR models at "
+        "its one scale, l): stock model, shipped models, synthetic data and metrics (default: detect)",
     )
     bench.add_argument(
         "--models",
@@ -135,9 +148,9 @@ def _parser() -> argparse.ArgumentParser:
         default="yolo11",
         help="yolo26 adds stock YOLO26 as a second reference row next to stock YOLO11 (default: yolo11)",
     )
-    bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])})")
+    bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])}; rtdetr: l)")
     bench.add_argument(
-        "--imgsz", type=int, help=f"image size of the timings, a multiple of 32 (default: {full['imgsz']})"
+        "--imgsz", type=int, help="image size of the timings, a multiple of 32 (default: 640, 224 for --task classify)"
     )
     bench.add_argument("--rounds", type=int, help=f"timed rounds at batch 1 (default: {full['rounds']})")
     bench.add_argument("--warmup", type=int, help=f"untimed warm-up rounds (default: {full['warmup']})")
@@ -145,11 +158,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-rounds", type=int, help=f"timed rounds at --batch (default: {full['batch_rounds']})")
     bench.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's setting)")
     bench.add_argument("--no-onnx", dest="onnx", action="store_false", help="skip the ONNX export and ONNX Runtime")
-    bench.add_argument("--accuracy", action="store_true", help="also train and validate every model (mAP50, mAP50-95)")
+    bench.add_argument(
+        "--accuracy",
+        action="store_true",
+        help="also train and validate every model (mAP50 and mAP50-95 of boxes, masks, poses or OBBs; top-1 and top-5 "
+        "for classify)",
+    )
     bench.add_argument(
         "--data",
-        help="Ultralytics data YAML for --accuracy; a relative 'path' in it is resolved against the YAML's folder "
-        "(default: a generated synthetic dataset)",
+        help="Ultralytics data YAML of the task for --accuracy (for classify a folder with train/ and val/); a "
+        "relative 'path' in it is resolved against the YAML's folder (default: the task's generated synthetic "
+        "dataset)",
     )
     bench.add_argument("--epochs", type=int, help=f"training epochs per run for --accuracy (default: {full['epochs']})")
     bench.add_argument(

@@ -2,7 +2,8 @@
 to stock YOLO11 (or RT-DETR) per scale, for any task.
 
 Run ``python -m yolo_lite.summary`` (add ``--imgsz 320``, ``--scales n s`` or ``--task segment``) to print the tables
-as markdown; ``--task`` takes ``detect`` (default), ``segment``, ``pose``, ``obb``, ``classify`` or ``rtdetr``.
+as markdown; ``--task`` takes ``detect`` (default), ``segment`` (or ``seg``), ``pose``, ``obb``, ``classify`` (or
+``cls``) or ``rtdetr``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from .backbones import get_backbone, list_backbones
 from .patches.parse_model import SKIP_ROW_WEIGHTS
-from .patches.yaml_lookup import CFG_DIR, TASK_SUFFIXES, shipped_models
+from .patches.yaml_lookup import shipped_models
+from .task_models import RTDETR, RTDETR_SCALE, RTDETR_STOCK, TASK_ALIASES, TASKS, shipped_task_models, stock_model
 
 __all__ = ["TASKS", "backbone_table", "model_summary", "shipped_table", "summary_table"]
 
 SCALES = "nsmlx"
-RTDETR = "rtdetr"  # not an Ultralytics task: RT-DETR detection models, one scale ('l')
 MODEL_CLASSES = {
     "detect": DetectionModel,
     "segment": SegmentationModel,
@@ -38,16 +39,12 @@ MODEL_CLASSES = {
     "obb": OBBModel,
     "classify": ClassificationModel,
 }
-TASKS = (*MODEL_CLASSES, RTDETR)
-RTDETR_STOCK = ("rtdetr-l.yaml", "rtdetr-resnet50.yaml")
 
 
 def _models(scale: str, task: str) -> list[str]:
     """Return stock's model name(s), then every shipped model of ``task`` at ``scale`` (RT-DETR: every one)."""
-    if task == RTDETR:
-        return [*RTDETR_STOCK, *sorted(p.name for p in CFG_DIR.glob("rtdetr-*.yaml"))]
-    suffix = f"-{TASK_SUFFIXES[task]}" if task in TASK_SUFFIXES else ""
-    return [f"yolo11{scale}{suffix}.yaml", *shipped_models(scale, task)]
+    stock = list(RTDETR_STOCK) if task == RTDETR else [stock_model(scale, task)]
+    return [*stock, *shipped_task_models(scale, task)]
 
 
 def model_summary(cfg: str, imgsz: int = 640) -> dict:
@@ -87,7 +84,7 @@ def summary_table(scales: str = SCALES, imgsz: int = 640, task: str = "detect") 
         f"| model | backbone (layer 0) | params (M) | GFLOPs @{imgsz} | params vs stock | GFLOPs vs stock |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for scale in "l" if task == RTDETR else scales:
+    for scale in RTDETR_SCALE if task == RTDETR else scales:
         stock = None
         for name in _models(scale, task):
             row = model_summary(name, imgsz)
@@ -142,7 +139,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", nargs="+", default=list(SCALES), choices=list(SCALES))
     parser.add_argument("--imgsz", type=int, default=640)
-    parser.add_argument("--task", default="detect", choices=TASKS, help="the models' task, or rtdetr")
+    parser.add_argument(
+        "--task",
+        default="detect",
+        type=lambda task: TASK_ALIASES.get(task, task),
+        choices=TASKS,
+        help="the models' task, or rtdetr (seg and cls are aliases of segment and classify)",
+    )
     args = parser.parse_args(argv)
     scales, task = "".join(args.scales), args.task
     if task == "detect":

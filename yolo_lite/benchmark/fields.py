@@ -34,10 +34,14 @@ TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
 }
 
 FIELDS = {
-    "model": "model name, the YAML's stem (yolo11n, yolo11n-starnet, yolo11n-starnet-imagenet)",
-    "family": "backbone family, the first word of the tag; 'stock' for Ultralytics' own models (YOLO11, YOLO26)",
-    "tag": "what follows the scale in the shipped YAML's name (yolo11n-<tag>.yaml); yolo11 or yolo26 for stock",
-    "scale": "model scale (n, s, m, l, x)",
+    "model": "model name, the YAML's stem (yolo11n, yolo11n-starnet, yolo11n-seg-starnet, rtdetr-starnet)",
+    "family": "backbone family, the first word of the tag; 'stock' for Ultralytics' own models (YOLO11, YOLO26, "
+    "RT-DETR)",
+    "tag": "what follows the scale and the task's suffix in the shipped YAML's name (yolo11n-<tag>.yaml, "
+    "yolo11n-seg-<tag>.yaml, rtdetr-<tag>.yaml); for stock its name without the scale (yolo11, yolo11-seg, "
+    "yolo26, rtdetr-l)",
+    "scale": "model scale (n, s, m, l, x; RT-DETR has only l)",
+    "task": "the models' task: detect, segment, pose, obb, classify, or rtdetr (RT-DETR detection)",
     "skipped": "why the model was not built for the timings, 'skipped: <message>' (null when it was measured)",
     "backbone": "type of layer 0",
     "params": "number of parameters",
@@ -52,7 +56,13 @@ FIELDS = {
         for key, text in (
             (f"{backend}_ms", f"{label} latency at batch 1: median over the rounds, ms (null when not run)"),
             (f"{backend}_iqr_ms", f"{label} latency spread: interquartile range over the rounds, ms"),
-            (f"{backend}_vs_stock", f"{label} latency / stock YOLO11's at the same scale: median per-round ratio"),
+            (
+                f"{backend}_vs_stock",
+                (
+                    f"{label} latency / stock YOLO11's (the task's; RT-DETR-l for rtdetr) at the same scale: median "
+                    "per-round ratio"
+                ),
+            ),
             (f"{backend}_gflops_per_s", f"{label} achieved GFLOP/s: gflops / median latency"),
         )
     },
@@ -75,20 +85,26 @@ FIELDS = {
     "train_imgsz": "image size of training and validation in the accuracy run (null without one)",
     "epochs": "training epochs of each accuracy run (null without one)",
     "seeds": "number of training runs, seeds seed..seed+seeds-1 (null without an accuracy run)",
-    "map50": "mAP50 on the data's val split after training: mean over the seeds",
+    "metric": "what the map50 and map50_95 fields hold for this task, '<map50's> / <map50_95's>': 'mAP50 / "
+    "mAP50-95' (boxes: detect, rtdetr), 'mask mAP50 / mask mAP50-95' (segment), 'pose mAP50 / pose mAP50-95' "
+    "(keypoints), 'OBB mAP50 / OBB mAP50-95' (rotated boxes), 'top-5 / top-1' (classify accuracy); map50_95 is the "
+    "primary metric (ratio to stock, frontier) (null when not trained)",
+    "map50": "mAP50 on the data's val split after training (the task's, see metric; top-5 accuracy for classify): "
+    "mean over the seeds",
     "map50_std": "mAP50 spread: sample standard deviation over the seeds (null with one seed)",
     "map50_min": "lowest mAP50 of the seeds",
     "map50_max": "highest mAP50 of the seeds",
-    "map50_95": "mAP50-95 on the data's val split after training: mean over the seeds",
+    "map50_95": "mAP50-95 on the data's val split after training (the task's, see metric; top-1 accuracy for "
+    "classify): mean over the seeds",
     "map50_95_std": "mAP50-95 spread: sample standard deviation over the seeds (null with one seed)",
     "map50_95_min": "lowest mAP50-95 of the seeds",
     "map50_95_max": "highest mAP50-95 of the seeds",
-    "map50_95_vs_stock": "mAP50-95 / stock YOLO11's mAP50-95 at the same scale and seed: mean over the seeds "
-    "(null where stock scored 0)",
+    "map50_95_vs_stock": "mAP50-95 / stock YOLO11's (the task's stock model; RT-DETR-l for rtdetr) at the same "
+    "scale and seed: mean over the seeds (null where stock scored 0)",
     "map50_per_seed": "mAP50 of each seed, in seed order (space-separated in the CSV)",
     "map50_95_per_seed": "mAP50-95 of each seed, in seed order (space-separated in the CSV)",
     "frontier": "on the speed-accuracy (Pareto) frontier: no other model has both lower PyTorch CPU latency and "
-    "higher mean mAP50-95 (null without an accuracy run)",
+    "higher mean map50_95 (null without an accuracy run)",
 }
 
 

@@ -1,8 +1,10 @@
 """Which models a benchmark compares, and building each one into the entry that the timings use.
 
-The candidates at a scale are stock YOLO11 (and YOLO26 with ``reference="yolo26"``) plus every model that
-``yolo_lite/cfg`` ships at that scale: an all-scale ``yolo11-<tag>.yaml`` gives ``yolo11<scale>-<tag>.yaml`` at every
-scale, a single-scale ``yolo11<scale>-<tag>.yaml`` (such as ``yolo11n-starnet-imagenet.yaml``) only at its own.
+The candidates at a scale are the task's stock YOLO11 (``yolo11n.yaml``, ``yolo11n-seg.yaml``, ...; and YOLO26 with
+``reference="yolo26"``) plus every model of the task that ``yolo_lite/cfg`` ships at that scale: an all-scale
+``yolo11-<tag>.yaml`` gives ``yolo11<scale>-<tag>.yaml`` at every scale, a single-scale ``yolo11<scale>-<tag>.yaml``
+(such as ``yolo11n-starnet-imagenet.yaml``) only at its own. RT-DETR (``task="rtdetr"``) has one scale, ``l``: stock
+``rtdetr-l.yaml`` and every shipped ``rtdetr-<tag>.yaml`` (:mod:`yolo_lite.task_models` lists them all).
 
 Latency and size do not depend on the weights, so every shipped model is built for the timings without fetching its
 backbone row's pretrained weights: its YAML is copied into the run's weights directory under the same file name (so
@@ -27,11 +29,13 @@ from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from ..patches.parse_model import SKIP_ROW_WEIGHTS
-from ..patches.yaml_lookup import CFG_DIR, shipped_models
+from ..patches.yaml_lookup import CFG_DIR, is_shipped, shipped_models
+from ..task_models import RTDETR, RTDETR_SCALE, shipped_task_models, stock_model, task_tag
 from .environment import no_autoinstall, quiet
 from .fields import FIELDS, MB, PREFIX, SCALES, STOCK, skip_reason
 
 if TYPE_CHECKING:
+    from ultralytics import RTDETR as RTDETRModel
     from ultralytics import YOLO
 
 __all__ = [
@@ -39,6 +43,7 @@ __all__ = [
     "Entry",
     "available_families",
     "build_model",
+    "model_class",
     "prepare",
     "reference_models",
     "select_models",
@@ -47,7 +52,6 @@ __all__ = [
 ]
 
 REFERENCES = {"yolo11": ("yolo11",), "yolo26": ("yolo11", "yolo26")}  # --reference -> Ultralytics' models compared
-_SHIPPED = re.compile(rf"^yolo11([{SCALES}]?)-(.+)$")  # a shipped YAML's stem -> (scale or "" for all, tag)
 
 
 @dataclass
@@ -59,34 +63,37 @@ class Entry:
     onnx_path: Path | None = None
 
 
-def available_families() -> list[str]:
-    """Return the backbone families that ship a YAML at any scale: the first word of every tag.
+def available_families(task: str = "detect") -> list[str]:
+    """Return the backbone families that ship a YAML of ``task`` at any scale: the first word of every tag.
+
+    Args:
+        task (str): One of :data:`~yolo_lite.task_models.TASKS`.
 
     Returns:
         (list[str]): Family names, sorted.
 
     Examples:
-        >>> "starnet" in available_families()
-        True
+        >>> "starnet" in available_families(), available_families("rtdetr")
+        (True, ['fasternet', 'micronet', 'starnet'])
     """
-    return sorted({_tag(name).split("-")[0] for scale in SCALES for name in shipped_models(scale)})
-
-
-def _tag(name: str) -> str:
-    """Return the tag of a shipped model name (``yolo11n-starnet-imagenet.yaml`` -> ``starnet-imagenet``)."""
-    return Path(name).stem.split("-", 1)[1]
+    return sorted({task_tag(name).split("-")[0] for scale in SCALES for name in shipped_task_models(scale, task)})
 
 
 def _matches(name: str, pattern: str) -> bool:
-    """Return whether ``pattern`` (a name, stem, tag or glob of any of them) picks the model ``name``."""
-    return any(fnmatchcase(text, pattern) for text in (name, Path(name).stem, _tag(name)))
+    """Return whether ``pattern`` (a name, stem, tag or glob of any of them) picks the model ``name``.
+
+    The tag is tried with and without the task's suffix: ``starnet`` and ``seg-starnet`` both pick
+    ``yolo11n-seg-starnet.yaml``.
+    """
+    texts = (name, Path(name).stem, Path(name).stem.split("-", 1)[1], task_tag(name))
+    return any(fnmatchcase(text, pattern) for text in texts)
 
 
-def _check_families(families: Sequence[str] | str) -> list[str]:
-    """Return the families to keep, or raise a ValueError listing the available ones."""
-    available = available_families()
+def _check_families(families: Sequence[str] | str, task: str) -> list[str]:
+    """Return the families to keep, or raise a ValueError listing those available for ``task``."""
+    available = available_families(task)
     names = [families] if isinstance(families, str) else list(families)
-    hint = f"available families: {', '.join(available) or 'none'} (from {CFG_DIR}/yolo11*-<family>*.yaml)"
+    hint = f"available families: {', '.join(available) or 'none'} (from {CFG_DIR}/*-<family>*.yaml, task {task})"
     if not names:
         raise ValueError(f"benchmark: no family to compare with stock YOLO11; pass one or more, {hint}")
     unknown = [name for name in names if name not in available]
@@ -100,17 +107,22 @@ def _check_families(families: Sequence[str] | str) -> list[str]:
 
 
 def select_models(
-    scales: Sequence[str], models: Sequence[str] | str | None = None, families: Sequence[str] | str | None = None
+    scales: Sequence[str],
+    models: Sequence[str] | str | None = None,
+    families: Sequence[str] | str | None = None,
+    task: str = "detect",
 ) -> dict[str, list[str]]:
-    """Return the shipped models to compare with stock at each scale, filtered by name patterns and families.
+    """Return the shipped models of ``task`` to compare with stock at each scale, filtered by patterns and families.
 
     Args:
-        scales (Sequence[str]): Scales, e.g. ``["n", "s"]``.
+        scales (Sequence[str]): Scales, e.g. ``["n", "s"]`` (for RT-DETR ``["l"]``).
         models (Sequence[str] | str | None): Names or globs (``yolo11n-starnet.yaml``, ``yolo11n-starnet``, a tag
-            such as ``starnet``, ``*starnet*``); a model is kept when any pattern matches its name, stem or tag.
-            None keeps every shipped model.
+            such as ``starnet``, ``*starnet*``); a model is kept when any pattern matches its name, stem or tag
+            (with or without the task's suffix: ``starnet`` picks ``yolo11n-seg-starnet.yaml``). None keeps every
+            shipped model.
         families (Sequence[str] | str | None): Keep only models whose tag starts with one of these families
             (``starnet`` keeps ``starnet`` and ``starnet-imagenet``); None keeps all.
+        task (str): One of :data:`~yolo_lite.task_models.TASKS`.
 
     Returns:
         (dict[str, list[str]]): Scale -> model names, sorted.
@@ -123,10 +135,10 @@ def select_models(
         {'n': ['yolo11n-starnet.yaml']}
     """
     patterns = None if models is None else [models] if isinstance(models, str) else list(models)
-    keep = None if families is None else _check_families(families)
-    shipped = {scale: shipped_models(scale) for scale in scales}
+    keep = None if families is None else _check_families(families, task)
+    shipped = {scale: shipped_task_models(scale, task) for scale in scales}
     every = sorted({name for names in shipped.values() for name in names})
-    hint = f"shipped at scales {', '.join(scales)}: {', '.join(every) or 'none'} (from {CFG_DIR})"
+    hint = f"{task} models shipped at scales {', '.join(scales)}: {', '.join(every) or 'none'} (from {CFG_DIR})"
     if patterns is not None:
         if not patterns:
             raise ValueError(f"benchmark: no model to compare with stock YOLO11; pass one or more, {hint}")
@@ -141,7 +153,7 @@ def select_models(
             name
             for name in names
             if (patterns is None or any(_matches(name, p) for p in patterns))
-            and (keep is None or _tag(name).split("-")[0] in keep)
+            and (keep is None or task_tag(name).split("-")[0] in keep)
         ]
         for scale, names in shipped.items()
     }
@@ -152,34 +164,63 @@ def select_models(
     return selected
 
 
-def reference_models(scale: str, reference: str = "yolo11") -> list[str]:
-    """Return Ultralytics' own models compared at ``scale``: YOLO11 first (the ratios' reference), then YOLO26.
+def reference_models(scale: str, reference: str = "yolo11", task: str = "detect") -> list[str]:
+    """Return Ultralytics' own models of ``task`` at ``scale``: YOLO11 first (the ratios' reference), then YOLO26.
 
     Args:
         scale (str): One of n, s, m, l, x.
         reference (str): ``"yolo11"`` (stock YOLO11 only) or ``"yolo26"`` (YOLO11 and YOLO26).
+        task (str): One of :data:`~yolo_lite.task_models.TASKS`; RT-DETR's reference is ``rtdetr-l.yaml``, alone.
 
     Returns:
-        (list[str]): Model names such as ``["yolo11n.yaml", "yolo26n.yaml"]``.
+        (list[str]): Model names such as ``["yolo11n.yaml", "yolo26n.yaml"]`` or ``["yolo11n-seg.yaml"]``.
 
     Raises:
-        ValueError: An unknown reference.
+        ValueError: An unknown reference, or ``"yolo26"`` with RT-DETR.
+
+    Examples:
+        >>> reference_models("n", "yolo26", "segment"), reference_models("l", task="rtdetr")
+        (['yolo11n-seg.yaml', 'yolo26n-seg.yaml'], ['rtdetr-l.yaml'])
     """
     if reference not in REFERENCES:
         raise ValueError(
             f"benchmark: reference must be one of {', '.join(REFERENCES)}, got {reference!r}; pass e.g. "
             "reference='yolo26' (--reference yolo26) to add stock YOLO26 next to stock YOLO11"
         )
-    return [f"{prefix}{scale}.yaml" for prefix in REFERENCES[reference]]
+    if task == RTDETR and reference != "yolo11":
+        raise ValueError(
+            f"benchmark: reference={reference!r} adds stock YOLO26, which has no RT-DETR model; RT-DETR models are "
+            f"compared with stock {stock_model(RTDETR_SCALE, RTDETR)} alone, drop reference (--reference)"
+        )
+    return [stock_model(scale, task, version) for version in REFERENCES[reference]]
 
 
-def _row(name: str, scale: str) -> dict:
-    """Return a fresh row (every :data:`FIELDS` key) naming the model ``name``."""
-    stock = not _SHIPPED.match(Path(name).stem)
-    tag = re.sub(rf"[{SCALES}]$", "", Path(name).stem) if stock else _tag(name)
+def _row(name: str, scale: str, task: str) -> dict:
+    """Return a fresh row (every :data:`FIELDS` key) naming the model ``name`` of ``task``."""
+    stock = not is_shipped(name)
+    tag = re.sub(rf"^(yolo\d+)[{SCALES}]", r"\1", Path(name).stem) if stock else task_tag(name)
     row = dict.fromkeys(FIELDS)
-    row.update(model=Path(name).stem, family=STOCK if stock else tag.split("-")[0], tag=tag, scale=scale)
+    row.update(
+        model=Path(name).stem, family=STOCK if stock else tag.split("-")[0], tag=tag, scale=scale, task=task
+    )
     return row
+
+
+def model_class(name: str | Path) -> type[YOLO | RTDETRModel]:
+    """Return the Ultralytics model class that builds ``name``: ``RTDETR`` for an RT-DETR name, else ``YOLO``.
+
+    As Ultralytics' own command line does, an RT-DETR model is told by ``rtdetr`` in its file name.
+
+    Args:
+        name (str | Path): A model YAML or checkpoint.
+
+    Returns:
+        (type): ``ultralytics.RTDETR`` or ``ultralytics.YOLO``.
+    """
+    from ultralytics import RTDETR as RTDETRModel
+    from ultralytics import YOLO
+
+    return RTDETRModel if RTDETR in Path(name).stem.lower() else YOLO
 
 
 def timing_yaml(name: str, weights_dir: Path) -> Path:
@@ -207,10 +248,11 @@ def timing_yaml(name: str, weights_dir: Path) -> Path:
     return path
 
 
-def build_model(name: str, seed: int, weights_dir: Path) -> YOLO:
+def build_model(name: str, seed: int, weights_dir: Path) -> YOLO | RTDETRModel:
     """Seed PyTorch and build the model ``name`` for the timings; a ValueError here makes the benchmark skip it.
 
-    Stock models (``yolo11n.yaml``, ``yolo26n.yaml``) are built as ``YOLO(name)``; a shipped model from the copy that
+    Stock models (``yolo11n.yaml``, ``yolo11n-seg.yaml``, ``yolo26n.yaml``, ``rtdetr-l.yaml``) are built as
+    ``YOLO(name)`` (``RTDETR(name)`` for RT-DETR, see :func:`model_class`); a shipped model from the copy that
     :func:`timing_yaml` writes, so its backbone row's pretrained weights are not fetched (the timings and sizes do
     not depend on them, and an ``-imagenet`` model is timed offline too).
 
@@ -220,16 +262,16 @@ def build_model(name: str, seed: int, weights_dir: Path) -> YOLO:
         weights_dir (Path): Directory for the shipped model's YAML copy.
 
     Returns:
-        (YOLO): The model.
+        (YOLO | RTDETR): The model.
     """
-    from ultralytics import YOLO
-
-    cfg = timing_yaml(name, weights_dir) if _SHIPPED.match(Path(name).stem) else name
+    cfg = timing_yaml(name, weights_dir) if is_shipped(name) else name
     torch.manual_seed(seed)
-    return YOLO(cfg)
+    return model_class(name)(cfg)
 
 
-def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_dir: Path) -> Entry:
+def prepare(
+    name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_dir: Path, task: str = "detect"
+) -> Entry:
     """Build, save, measure, export and fuse one model; return its entry (with ``skipped`` set if the build failed).
 
     Shipped models are built without their backbone row's pretrained weights (see :func:`build_model`).
@@ -241,16 +283,15 @@ def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_di
         seed (int): Seed of the weight initialisation.
         onnx (bool): Export the model with Ultralytics' ONNX exporter.
         weights_dir (Path): Directory for the checkpoint, the ONNX file and the shipped model's YAML copy.
+        task (str): The model's task, one of :data:`~yolo_lite.task_models.TASKS` (recorded in its row).
 
     Returns:
         (Entry): The row (sizes filled in) and the fused model.
 
     Raises:
-        ValueError: Building stock YOLO11 or YOLO26 failed (the benchmark has nothing to compare with).
+        ValueError: Building a stock model failed (the benchmark has nothing to compare with).
     """
-    from ultralytics import YOLO
-
-    row = _row(name, scale)
+    row = _row(name, scale, task)
     try:
         yolo = build_model(name, seed, weights_dir)
     except ValueError as e:
@@ -271,7 +312,7 @@ def prepare(name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_di
     onnx_path = None
     if onnx:
         with no_autoinstall(), quiet():
-            exported = YOLO(checkpoint).export(
+            exported = model_class(name)(checkpoint).export(
                 format="onnx", imgsz=imgsz, batch=1, simplify=False, dynamic=False, device="cpu"
             )
         onnx_path = Path(exported)

@@ -1,23 +1,26 @@
-"""The benchmark's figure: PyTorch CPU latency against mAP50-95 with the Pareto frontier (or against GFLOPs)."""
+"""The benchmark's figure: PyTorch CPU latency against the task's primary metric with the Pareto frontier (or GFLOPs).
+
+The primary metric is the ``map50_95`` field: mAP50-95 (box, mask, pose or OBB), or top-1 accuracy for classify.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from .accuracy import FRONTIER_LATENCY
+from .accuracy import FRONTIER_LATENCY, METRICS
 
 __all__ = ["plot_frontier"]
 
 
 def plot_frontier(rows: Sequence[dict], path: str | Path) -> Path:
-    """Plot PyTorch CPU latency against mean mAP50-95 (or GFLOPs without accuracy), one point per model, as a PNG.
+    """Plot PyTorch CPU latency against mean map50_95 (or GFLOPs without accuracy), one point per model, as a PNG.
 
     Points are coloured by tag (``yolo11``, ``starnet``, ``starnet-imagenet``, ...) and a tag's points are joined
     across scales; every point is labelled with its model. With accuracy, the error bars span the lowest to the highest
-    mAP50-95 over the seeds, and the dashed black line joins the frontier points (ringed): the models that no other
-    model beats on both latency and mean mAP50-95. Skipped models, and with accuracy the models whose training was
-    skipped, are left out.
+    value over the seeds, and the dashed black line joins the frontier points (ringed): the models that no other
+    model beats on both latency and the mean. The axis names the task's metric (``mAP50-95``, ``mask mAP50-95``,
+    ``top-1``, ...). Skipped models, and with accuracy the models whose training was skipped, are left out.
 
     Args:
         rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
@@ -34,6 +37,7 @@ def plot_frontier(rows: Sequence[dict], path: str | Path) -> Path:
     accuracy = bool(trained)
     rows = trained or rows
     first = rows[0]
+    label = METRICS[first["task"]].map50_95_label
     y_key = "map50_95" if accuracy else "gflops"
     fig = Figure(figsize=(8, 5.5), dpi=120, layout="tight")
     FigureCanvasAgg(fig)
@@ -56,12 +60,12 @@ def plot_frontier(rows: Sequence[dict], path: str | Path) -> Path:
         ax.plot(x, y, "k--", lw=1, label="Pareto frontier")
         ax.scatter(x, y, s=160, facecolors="none", edgecolors="k", linewidths=1.2, zorder=3)
         title = (
-            f"Speed vs accuracy: mean mAP50-95 (bars: min-max over {first['seeds']} seeds), "
+            f"Speed vs accuracy ({first['task']}): mean {label} (bars: min-max over {first['seeds']} seeds), "
             f"{first['epochs']} epochs at {first['train_imgsz']} px"
         )
-        ax.set_ylabel("mAP50-95 (val)")
+        ax.set_ylabel(f"{label} (val)")
     else:
-        title = "Latency vs GFLOPs (no accuracy run; --accuracy plots mAP50-95)"
+        title = f"Latency vs GFLOPs ({first['task']}; no accuracy run, --accuracy plots {label})"
         ax.set_ylabel(f"GFLOPs @{first['imgsz']}")
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(f"PyTorch CPU latency, batch 1 @{first['imgsz']}, {first['threads']} threads (ms, median)")

@@ -2,8 +2,9 @@
 
 The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), then one table per timing
 backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
-accuracy table (with why a model was not trained in its last column). The CSV and JSON keep every column of
-:data:`~yolo_lite.benchmark.fields.FIELDS`.
+accuracy table (with why a model was not trained in its last column), whose columns name the task's metrics (mAP50 and
+mAP50-95, mask or pose mAP, top-1 and top-5 for classify: :data:`~yolo_lite.benchmark.accuracy.METRICS`). The CSV and
+JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .accuracy import FRONTIER_LATENCY
+from ..task_models import stock_label
+from .accuracy import FRONTIER_LATENCY, METRICS
 from .environment import ENVIRONMENT_PACKAGES
 from .fields import BACKENDS, FIELDS, TORCH_BACKENDS
 
@@ -88,17 +90,21 @@ def _backend_table(rows: Sequence[dict], backend: str) -> str:
 
 
 def _accuracy_table(rows: Sequence[dict]) -> str:
-    """Return the accuracy table: mean (std) and range over the seeds, ratio to stock, frontier, why not trained."""
+    """Return the accuracy table: mean (std) and range over the seeds, ratio to stock, frontier, why not trained.
+
+    The metric columns are named for the rows' task (``mAP50-95``, ``mask mAP50-95``, ``top-1``, ...).
+    """
+    metric = METRICS[rows[0]["task"]]
     return _table(
         rows,
         [
             ("model", lambda r: r["model"], "---"),
             ("seeds", lambda r: "" if r["seeds"] is None else str(r["seeds"]), "---:"),
-            ("mAP50 mean (std)", _fmt(".3f", "map50", "map50_std"), "---:"),
-            ("mAP50 min-max", _range("map50"), "---:"),
-            ("mAP50-95 mean (std)", _fmt(".3f", "map50_95", "map50_95_std"), "---:"),
-            ("mAP50-95 min-max", _range("map50_95"), "---:"),
-            ("mAP50-95 vs stock", _fmt(".2f", "map50_95_vs_stock"), "---:"),
+            (f"{metric.map50_label} mean (std)", _fmt(".3f", "map50", "map50_std"), "---:"),
+            (f"{metric.map50_label} min-max", _range("map50"), "---:"),
+            (f"{metric.map50_95_label} mean (std)", _fmt(".3f", "map50_95", "map50_95_std"), "---:"),
+            (f"{metric.map50_95_label} min-max", _range("map50_95"), "---:"),
+            (f"{metric.map50_95_label} vs stock", _fmt(".2f", "map50_95_vs_stock"), "---:"),
             (f"{BACKENDS['cpu']} ms", _fmt(".1f", FRONTIER_LATENCY), "---:"),
             ("frontier", lambda r: "" if r["frontier"] is None else "yes" if r["frontier"] else "no", "---"),
             ("skipped", lambda r: r["accuracy_skipped"] or "", "---"),
@@ -146,10 +152,15 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
         (str): The document.
     """
     versions = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_PACKAGES if env[key])
-    method = (
-        f"Latency: batch 1 at {settings['imgsz']}x{settings['imgsz']}, median (interquartile range) of "
+    task = settings["task"]
+    stock, metric = f"stock {stock_label(task)}", METRICS[task]
+    method = f"Task: {task}; every model is compared with {stock}." + (
+        f" {settings['scale_note']}" if settings["scale_note"] else ""
+    )
+    method += (
+        f" Latency: batch 1 at {settings['imgsz']}x{settings['imgsz']}, median (interquartile range) of "
         f"{_count(settings['rounds'], 'interleaved round')} after {_count(settings['warmup'], 'warm-up round')}; "
-        "'vs stock' is the median per-round ratio to stock YOLO11 at the same scale. Throughput and peak memory at "
+        f"'vs stock' is the median per-round ratio to {stock} at the same scale. Throughput and peak memory at "
         f"batch {settings['batch']} ({_count(settings['batch_rounds'], 'round')}). Models are fused; subnormal floats "
         "are flushed to zero."
     )
@@ -160,9 +171,11 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
             "from the backbone row's pretrained weights) at "
             f"{settings['train_imgsz']}x{settings['train_imgsz']} once per seed ({_count(len(seeds), 'seed')}: "
             f"{', '.join(map(str, seeds))}; same hyperparameters, deterministic) on {settings['data_note']}, and "
-            "validated on its val split; mean (sample standard deviation) and min-max over the seeds, 'vs stock' is "
-            "the mean per-seed ratio to stock YOLO11's mAP50-95. 'frontier': no other model has both a lower "
-            f"{BACKENDS['cpu']} latency (at {settings['imgsz']} px) and a higher mean mAP50-95."
+            f"validated on its val split: {metric.map50_label} and {metric.map50_95_label} (the JSON and CSV keep them "
+            "in the map50 and map50_95 fields); mean (sample standard deviation) and min-max over the seeds, 'vs "
+            f"stock' is the mean per-seed ratio to {stock}'s {metric.map50_95_label}. 'frontier': no other model has "
+            f"both a lower {BACKENDS['cpu']} latency (at {settings['imgsz']} px) and a higher mean "
+            f"{metric.map50_95_label}."
         )
     skipped = [row for row in rows if row["skipped"]]
     untrained = [row for row in rows if row["accuracy_skipped"]]
@@ -172,7 +185,7 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
         method += f" {_count(len(untrained), 'model')} not trained (see the accuracy table)."
     return "\n".join(
         [
-            "# yolo-lite benchmark",
+            "# yolo-lite benchmark" + ("" if task == "detect" else f": {task}"),
             "",
             f"Command: `{command}`",
             "",

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from ultralytics.utils import LOGGER, TQDM
 
+from ..task_models import RTDETR, RTDETR_SCALE, check_task
 from . import models as _models
 from .accuracy import check_data, mark_frontier, prepare_data, train_and_validate
 from .environment import cpu_settings, environment, others_cpu_share
@@ -23,6 +24,7 @@ from .timing import check_onnx, time_onnx, time_torch, torch_backends
 __all__ = ["run_benchmark"]
 
 DEFAULT_SEEDS = 3  # training runs per model with accuracy=True
+DEFAULT_IMGSZ = {"classify": 224}  # timing image size when none is given; 640 for the other tasks
 
 
 def _check_int(name: str, value, low: int, flag: str) -> None:
@@ -52,6 +54,17 @@ def _check_scales(scales: Sequence[str] | str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _task_scales(scales: list[str], task: str) -> tuple[list[str], str | None]:
+    """Return the scales to run for ``task`` and a note for the report when RT-DETR replaces them with its one scale."""
+    if task != RTDETR:
+        return scales, None
+    note = None
+    if scales != [RTDETR_SCALE]:
+        note = f"RT-DETR has one scale, {RTDETR_SCALE}; scales {', '.join(scales)} were not used."
+        LOGGER.info(f"{PREFIX} {note}")
+    return [RTDETR_SCALE], note
+
+
 def _check_accuracy_only(accuracy: bool, **values) -> None:
     """Raise a ValueError for a setting that only an accuracy run uses when ``accuracy`` is off."""
     for name, value in values.items():
@@ -65,7 +78,7 @@ def _check_accuracy_only(accuracy: bool, **values) -> None:
 def run_benchmark(
     families: Sequence[str] | str | None = None,
     scales: Sequence[str] | str = ("n", "s"),
-    imgsz: int = 640,
+    imgsz: int | None = None,
     rounds: int = 20,
     warmup: int = 3,
     batch: int = 8,
@@ -83,14 +96,17 @@ def run_benchmark(
     reference: str = "yolo11",
     seeds: int | None = None,
     train_imgsz: int | None = None,
+    task: str = "detect",
 ) -> list[dict]:
-    """Compare stock YOLO11 with every shipped model at each scale; write the tables, CSV, JSON and plot.
+    """Compare stock YOLO11 with every shipped model of a task at each scale; write the tables, CSV, JSON and plot.
 
     Args:
         families (Sequence[str] | str | None): Keep only models whose tag starts with one of these families
             (``"starnet"`` keeps ``yolo11n-starnet`` and ``yolo11n-starnet-imagenet``); None keeps all.
-        scales (Sequence[str] | str): Scales, e.g. ``("n", "s")`` or ``"ns"``.
-        imgsz (int): Image size of the timings, GFLOPs and ONNX export; a multiple of 32.
+        scales (Sequence[str] | str): Scales, e.g. ``("n", "s")`` or ``"ns"``; RT-DETR runs its one scale, ``l``,
+            whatever is given (the report notes it).
+        imgsz (int | None): Image size of the timings, GFLOPs and ONNX export; a multiple of 32. None means 640, or
+            224 for classify (Ultralytics' classification size).
         rounds (int): Timed rounds at batch 1 per backend.
         warmup (int): Untimed rounds before them.
         batch (int): Batch size of the throughput and peak-memory measurements.
@@ -98,10 +114,14 @@ def run_benchmark(
         threads (int | None): CPU threads for PyTorch and ONNX Runtime; None keeps PyTorch's current setting.
         onnx (bool): Export every model with Ultralytics' ONNX exporter and time it with ONNX Runtime on the CPU.
         accuracy (bool): Also train every model ``seeds`` times (from scratch, or from its backbone row's pretrained
-            weights) and report mAP50 and mAP50-95.
-        data (str | Path | None): Ultralytics data YAML for the accuracy run (a relative ``path`` in it is resolved
-            against the YAML's folder, through a copy in ``out_dir/data``); None generates the synthetic dataset
-            (:func:`yolo_lite.data.make_synthetic_dataset`, images of ``train_imgsz``) in ``out_dir/datasets``.
+            weights) and report the task's metrics in the ``map50`` and ``map50_95`` fields (box, mask, pose or OBB
+            mAP50 and mAP50-95; top-5 and top-1 accuracy for classify; see
+            :data:`~yolo_lite.benchmark.accuracy.METRICS`).
+        data (str | Path | None): Ultralytics data YAML of the task for the accuracy run (a relative ``path`` in it
+            is resolved against the YAML's folder, through a copy in ``out_dir/data``); for classify a dataset folder
+            with ``train`` and ``val`` splits. None generates the task's synthetic dataset
+            (:func:`yolo_lite.data.make_synthetic_dataset`, images of ``train_imgsz``; the detect set for RT-DETR) in
+            ``out_dir/datasets``.
         epochs (int): Training epochs of each accuracy run.
         train_kwargs (Mapping | None): Extra ``model.train()`` arguments applied to every run (e.g.
             ``{"batch": 8, "workers": 0}``); they override the defaults ``plots=False, amp=False, deterministic=True``
@@ -111,12 +131,16 @@ def run_benchmark(
         command (str | None): Command line recorded in the outputs; None records this call.
         models (Sequence[str] | str | None): Shipped models to compare: names or globs (``yolo11n-starnet.yaml``,
             ``starnet`` (a tag), ``*starnet*``) matched against each model's name, stem and tag; None takes every
-            model that :func:`~yolo_lite.benchmark.models.shipped_models` lists at the scale.
-        reference (str): ``"yolo11"`` compares with stock YOLO11; ``"yolo26"`` adds stock YOLO26 as a second
-            reference row (ratios stay relative to YOLO11).
+            model of the task that :func:`~yolo_lite.task_models.shipped_task_models` lists at the scale.
+        reference (str): ``"yolo11"`` compares with the task's stock YOLO11; ``"yolo26"`` adds the task's stock
+            YOLO26 as a second reference row (ratios stay relative to YOLO11; not for RT-DETR).
         seeds (int | None): Training runs per model with ``accuracy`` (seeds ``seed`` .. ``seed + seeds - 1``);
             None means 3.
         train_imgsz (int | None): Image size of training and validation; None means ``imgsz``.
+        task (str): ``"detect"``, ``"segment"``, ``"pose"``, ``"obb"``, ``"classify"`` (or the file suffixes
+            ``"seg"``, ``"cls"``), or ``"rtdetr"``: which stock model (``yolo11n-seg.yaml``, ...; ``rtdetr-l.yaml``)
+            and shipped models (``yolo11n-seg-starnet.yaml``, ...; ``rtdetr-starnet.yaml``) are compared, the
+            synthetic dataset and the metrics.
 
     Returns:
         (list[dict]): One row per model (scale by scale, stock first), with every key of
@@ -125,19 +149,24 @@ def run_benchmark(
             weights cannot be fetched offline) keeps its timings and gets ``accuracy_skipped`` instead of accuracy.
 
     Raises:
-        ValueError: An unknown family, model pattern, reference or scale, a non-positive count, an image size that is
-            not a multiple of 32, a missing or unusable data YAML, an accuracy-only setting without accuracy, or
-            missing ONNX packages.
+        ValueError: An unknown task, family, model pattern, reference or scale, a non-positive count, an image size
+            that is not a multiple of 32, a missing or unusable data YAML, an accuracy-only setting without
+            accuracy, or missing ONNX packages.
 
     Examples:
         >>> rows = run_benchmark(models="starnet", scales="n", imgsz=64, rounds=2, onnx=False, out_dir="runs/b")
         >>> rows[0]["model"], rows[0]["cpu_vs_stock"]  # doctest: +SKIP
         ('yolo11n', 1.0)
     """
-    scales = _check_scales(scales)
-    selected = _models.select_models(scales, models, families)
+    try:
+        task = check_task(task)
+    except ValueError as e:
+        raise ValueError(f"benchmark: {e} (--task)") from None
+    scales, scale_note = _task_scales(_check_scales(scales), task)
+    selected = _models.select_models(scales, models, families, task)
     for scale in scales:
-        _models.reference_models(scale, reference)  # raises for an unknown reference
+        _models.reference_models(scale, reference, task)  # raises for an unknown reference
+    imgsz = DEFAULT_IMGSZ.get(task, 640) if imgsz is None else imgsz
     for name, value, low, flag in (
         ("rounds", rounds, 1, "--rounds"),
         ("warmup", warmup, 0, "--warmup"),
@@ -161,7 +190,7 @@ def run_benchmark(
             f"benchmark: train_kwargs may not set {', '.join(clash)}; pass train_imgsz=, seed=/seeds=, epochs= or "
             "data= (--train-imgsz, --seed/--seeds, --epochs, --data) instead"
         )
-    data, resolved = check_data(data, accuracy)
+    data, resolved = check_data(data, accuracy, task)
     if onnx:
         check_onnx()
     seeds, train_imgsz = (seeds or DEFAULT_SEEDS, train_imgsz or imgsz) if accuracy else (None, None)
@@ -169,10 +198,12 @@ def run_benchmark(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = dict(
+        task=task,
         families=None if families is None else [families] if isinstance(families, str) else list(families),
         models=None if models is None else [models] if isinstance(models, str) else list(models),
         reference=reference,
         scales=scales,
+        scale_note=scale_note,
         imgsz=imgsz,
         rounds=rounds,
         warmup=warmup,
@@ -191,11 +222,11 @@ def run_benchmark(
         seed=seed,
     )
     command = command or "run_benchmark(" + ", ".join(
-        f"{k}={v!r}" for k, v in settings.items() if not k.startswith(("data", "train_seeds"))
+        f"{k}={v!r}" for k, v in settings.items() if not k.startswith(("data", "train_seeds", "scale_note"))
     ) + ")"
     env = environment(threads)
     compared = sorted({name for names in selected.values() for name in names})
-    LOGGER.info(f"{PREFIX} {', '.join(compared)} vs stock at scales {', '.join(scales)}, imgsz {imgsz}, "
+    LOGGER.info(f"{PREFIX} {task}: {', '.join(compared)} vs stock at scales {', '.join(scales)}, imgsz {imgsz}, "
                 f"{threads} threads, {env['cpu']}")
     rows = []
     with contextlib.ExitStack() as stack:
@@ -203,9 +234,9 @@ def run_benchmark(
         stack.enter_context(others_cpu_share(env))
         stack.enter_context(cpu_settings(threads))
         for scale in scales:
-            names = [*_models.reference_models(scale, reference), *selected[scale]]
+            names = [*_models.reference_models(scale, reference, task), *selected[scale]]
             entries = [
-                _models.prepare(name, scale, imgsz, seed, onnx, weights_dir)
+                _models.prepare(name, scale, imgsz, seed, onnx, weights_dir, task)
                 for name in TQDM(names, desc=f"{PREFIX} scale {scale}: build, save, export")
             ]
             measured = [entry for entry in entries if entry.model is not None]
@@ -217,7 +248,7 @@ def run_benchmark(
                 time_onnx(measured, settings, f"scale {scale}")
             rows += [entry.row for entry in entries]
     if accuracy:
-        data, settings["data_note"] = prepare_data(data, resolved, out_dir, train_imgsz, seed)
+        data, settings["data_note"] = prepare_data(data, resolved, out_dir, train_imgsz, seed, task)
         settings["data"] = str(data)
         train_args = dict(epochs=epochs, deterministic=True, plots=False, amp=False, exist_ok=True)
         train_args.update(train_kwargs or {})
