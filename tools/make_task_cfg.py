@@ -82,12 +82,13 @@ CLASSIFY_WHY = """\
 # receives, so it cannot follow the backbone directly), then C2PSA and Classify as in yolo11-cls.yaml."""
 
 
-def _detect_parts(text: str) -> tuple[list[str], str, str]:
-    """Split a detection YAML into its header comment lines, its scales block, and its backbone rows 0-4."""
+def _detect_parts(text: str) -> tuple[str, list[str], str, str]:
+    """Split a detection YAML into its title line, its paper lines, its scales block and its backbone rows 0-4."""
     header = text.split("\n\n# Parameters\n")[0].splitlines()
+    paper = header[1 : next(i for i, line in enumerate(header) if line.startswith("# Usage:"))]
     scales = re.search(r"^scales:.*?\n(?:  .*\n)+", text, re.M).group(0)
     backbone_row = re.search(r"^  - \[-1, 1, .*# 0-4.*$", text, re.M).group(0)
-    return header, scales, backbone_row
+    return header[0], paper, scales, backbone_row
 
 
 def task_yaml(detect_text: str, scale: str, family: str, task: str) -> str:
@@ -103,11 +104,10 @@ def task_yaml(detect_text: str, scale: str, family: str, task: str) -> str:
         (str): The YAML text.
     """
     title, ultralytics_task, docs, nc, head_row = TASKS[task]
-    header, scales, backbone_row = _detect_parts(detect_text)
+    title_line, paper, scales, backbone_row = _detect_parts(detect_text)
     name = f"yolo11{scale}-{task}-{family}.yaml"
-    paper = header[1 : next(i for i, line in enumerate(header) if line.startswith("# Usage:"))]
     usage = f"# Usage: YOLO(\"{name}\") or `yolo {ultralytics_task} train model={name} ...`"
-    first = header[0].replace(" detection,", f" {title},")
+    first = title_line.replace(" detection,", f" {title},")
     if task == "cls":
         variant = CLASSIFY_VARIANTS[family][scale]
         first = re.sub(r", \w+ backbone", f", {variant} backbone", first)
@@ -155,8 +155,7 @@ def rtdetr_yaml(detect_text: str, family: str) -> str:
     Returns:
         (str): The YAML text.
     """
-    header, _, backbone_row = _detect_parts(detect_text)
-    paper = header[1 : next(i for i, line in enumerate(header) if line.startswith("# Usage:"))]
+    _, paper, _, backbone_row = _detect_parts(detect_text)
     variant, name = RTDETR_VARIANTS[family], f"rtdetr-{family}.yaml"
     backbone_row = re.sub(r"- \[-1, 1, \w+,", f"- [-1, 1, {variant},", backbone_row)
     about = textwrap.fill(
