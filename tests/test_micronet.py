@@ -263,7 +263,8 @@ def test_registered():
 @pytest.mark.parametrize("width", [1.0, 0.75])
 def test_shuffles_and_shifts_equal_gathers(variant, width):
     """Every shuffle and Dynamic Shift-Max equals its gather formulation bit for bit (they run as reshapes, slices and
-    concatenations so that NCNN can convert them); each block's pair of shuffles composes into one."""
+    concatenations so that NCNN can convert them) in both memory layouts, and keeps its input's layout (Ultralytics'
+    predictor runs channels-last); each block's pair of shuffles composes into one."""
     model = randomize(VARIANTS[variant](1.0, width))
     shuffles = [m for m in model.modules() if isinstance(m, ChannelShuffle)]
     acts = [m for m in model.modules() if isinstance(m, DynamicShiftMax)]
@@ -272,7 +273,9 @@ def test_shuffles_and_shifts_equal_gathers(variant, width):
         for shuffle in shuffles:
             assert len(shuffle.shuffles) <= 1
             x = torch.randn(2, shuffle.channels, 5, 3).to(memory_format=fmt)
-            assert torch.equal(shuffle(x), x[:, shuffle_index(shuffle.channels, shuffle.groups)])
+            y = shuffle(x)
+            assert torch.equal(y, x[:, shuffle_index(shuffle.channels, shuffle.groups)])
+            assert y.is_contiguous(memory_format=fmt)  # channels-last stays channels-last: no copy back to NCHW
         for act in acts:
             x = torch.randn(2, act.channels, 5, 3).to(memory_format=fmt)
             with torch.no_grad():
@@ -283,7 +286,8 @@ def test_shuffles_and_shifts_equal_gathers(variant, width):
                 shifted = x[:, shift_index(act.channels, act.groups)]
                 mixes = [coeffs[:, j, 0] * x + coeffs[:, j, 1] * shifted for j in range(act.branches)]
                 expected = mixes[0] if act.branches == 1 else torch.maximum(*mixes)
-                assert torch.equal(act(x), expected)
+                y = act(x)
+                assert torch.equal(y, expected) and y.is_contiguous(memory_format=fmt)
 
 
 @pytest.mark.parametrize("groups", [(2,), (3, 4), (4, 6), (2, 3, 4), (1,), (12,), (6, 4, 2)])

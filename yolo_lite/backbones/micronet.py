@@ -44,6 +44,22 @@ OFFICIAL_LAYER_INDEX = {
 }
 
 
+def is_channels_last(x: torch.Tensor) -> bool:
+    """Return True when ``x`` is laid out channels-last (NHWC in memory) rather than in PyTorch's default NCHW.
+
+    Ultralytics' predictor converts models and inputs to channels-last on x86 CPUs. Channel shuffles and shifts
+    written for NCHW would copy such a tensor back to NCHW, and every later elementwise op would then mix layouts, so
+    MicroNet's channel-mixing layers run on the tensor's NHWC view instead (channels innermost) and keep its layout.
+    Exporters trace NCHW tensors and see only the NCHW code.
+
+    Examples:
+        >>> x = torch.zeros(1, 8, 4, 4)
+        >>> is_channels_last(x), is_channels_last(x.contiguous(memory_format=torch.channels_last))
+        (False, True)
+    """
+    return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+
+
 class ChannelShuffle(nn.Module):
     """ShuffleNet's channel shuffle, applied once for each entry of ``groups`` in turn.
 
@@ -79,7 +95,13 @@ class ChannelShuffle(nn.Module):
         self.shuffles = () if composed == 1 else (composed,) if channels % composed == 0 else self.groups
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Return ``x`` with its channels shuffled."""
+        """Return ``x`` with its channels shuffled, in ``x``'s memory layout."""
+        if is_channels_last(x):
+            n, _, h, w = x.shape
+            y = x.permute(0, 2, 3, 1)  # NHWC view: channels innermost
+            for g in self.shuffles:
+                y = y.reshape(n, h, w, g, self.channels // g).transpose(3, 4)
+            return y.reshape(n, h, w, self.channels).permute(0, 3, 1, 2)
         y = x
         for g in self.shuffles:
             y = y.reshape(x.shape[0], g, self.channels // g, -1).transpose(1, 2)
@@ -190,6 +212,13 @@ class DynamicShiftMax(nn.Module):
         the groups rotate by one, then the channels within each group.
         """
         m = self.channels // self.groups
+        if is_channels_last(x):  # the same rotations on the NHWC view, so the result stays channels-last
+            y = x.permute(0, 2, 3, 1)
+            y = torch.cat([y[..., m:], y[..., :m]], 3) if self.groups > 1 else y
+            if m > 1:
+                y = y.reshape(*y.shape[:3], self.groups, m)
+                y = torch.cat([y[..., 1:], y[..., :1]], 4)
+            return y.reshape(x.shape[0], *x.shape[2:], self.channels).permute(0, 3, 1, 2)
         y = torch.cat([x[:, m:], x[:, :m]], 1) if self.groups > 1 else x
         if m > 1:
             y = y.reshape(x.shape[0], self.groups, m, -1)
