@@ -32,12 +32,19 @@ from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
 from .conftest import IMGSZ
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-ENVIRONMENT_KEYS = {"cpu", "cpu_count", "threads", "cuda", "python", "torch", "ultralytics", "timm", "onnxruntime"}
-MEASURED = [  # fields every CPU run fills with a positive number, ONNX included
+ENVIRONMENT_KEYS = {
+    "cpu", "cpu_count", "threads", "cuda", "python", "torch", "ultralytics", "timm", "onnxruntime", "openvino", "malloc",
+}  # fmt: skip
+CPU_BACKENDS = ["cpu", "cpu_cl", "predict", "onnx", "openvino_f32", "openvino"]
+CPU_TABLES = [
+    "PyTorch CPU", "PyTorch CPU channels-last", "Ultralytics predict (AutoBackend, CPU)", "ONNX Runtime CPU",
+    "OpenVINO CPU f32", "OpenVINO CPU default precision",
+]  # fmt: skip
+MEASURED = [  # fields every CPU run fills with a positive number, ONNX and OpenVINO included
     "params", "gflops", "pt_mb", "onnx_mb", "imgsz", "threads", "batch", "cpu_ips", "cpu_peak_mb",
-    *(f"{backend}_{kind}" for backend in ("cpu", "cpu_cl", "onnx") for kind in ("ms", "vs_stock", "gflops_per_s")),
-]
-SPREADS = ["cpu_iqr_ms", "onnx_iqr_ms"]  # >= 0: the files round to 0.1 us
+    *(f"{backend}_{kind}" for backend in CPU_BACKENDS for kind in ("ms", "vs_stock", "gflops_per_s")),
+]  # fmt: skip
+SPREADS = [f"{backend}_iqr_ms" for backend in CPU_BACKENDS]  # >= 0: the files round to 0.1 us
 CUDA_FIELDS = [key for key in FIELDS if key.startswith("cuda_")]
 ACCURACY_FIELDS = [key for key in FIELDS if key.startswith("map50") or key in {"seeds", "train_imgsz", "frontier"}]
 SKIPPED = "yolo11n-starnet-imagenet"  # shipped; its ImageNet weights "cannot be downloaded" (simulated)
@@ -80,12 +87,14 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     assert f"`yolo-lite benchmark --quick --out {out}`" in markdown.splitlines()[2]
     for text in (markdown, result.stdout + result.stderr):  # the same tables in the file and on the console
         found = tables(text)
-        assert list(found) == ["Sizes", "PyTorch CPU", "PyTorch CPU channels-last", "ONNX Runtime CPU"]
+        assert list(found) == ["Sizes", *CPU_TABLES]  # every CPU backend
         assert all([row[0] for row in rows[1:]] == names for rows in found.values())
     found = tables(markdown)
     assert found["Sizes"][0] == ["model", "backbone", "params (M)", f"GFLOPs @{IMGSZ}", ".pt MB", ".onnx MB"]
     assert found["PyTorch CPU"][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s", "img/s @batch 2", "peak MB"]
-    assert found["ONNX Runtime CPU"][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s"]
+    assert all(found[table][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s"] for table in CPU_TABLES[2:])
+    assert re.search(r"OpenVINO's default inference precision on this CPU: (bf16|f16|f32)\.", markdown)
+    assert "glibc malloc keeps freed memory" in markdown
     assert found["PyTorch CPU"][1][2] == "1.00" and re.fullmatch(r"[\d.]+ \([\d.]+\)", found["PyTorch CPU"][2][1])
 
     with (out / "benchmark.csv").open(newline="") as f:
@@ -98,7 +107,9 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     report = json.loads((out / "benchmark.json").read_text())
     assert report["command"].startswith("yolo-lite benchmark --quick")
     assert ENVIRONMENT_KEYS <= report["environment"].keys() and report["environment"]["threads"] >= 1
-    quick = dict(scales=["n"], models=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, accuracy=False)
+    assert report["environment"]["malloc"].startswith("glibc malloc keeps freed memory")
+    quick = dict(scales=["n"], models=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, openvino=True)
+    quick["accuracy"] = False
     assert {key: report["settings"][key] for key in quick} == quick
     assert report["fields"] == FIELDS
     for row in report["rows"]:
@@ -108,9 +119,10 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
         assert all(row[key] is None for key in ACCURACY_FIELDS) and row["epochs"] is None and row["skipped"] is None
         assert row["accuracy_skipped"] is None
         assert row["params"] == int(row["params"]) and row["imgsz"] == IMGSZ
+        assert row["openvino_precision"] in {"bf16", "f16", "f32"}
     stock, lite = report["rows"]
-    assert stock["family"] == "stock" and stock["tag"] == "yolo11" and stock["cpu_vs_stock"] == stock["onnx_vs_stock"]
-    assert stock["cpu_vs_stock"] == 1.0
+    assert stock["family"] == "stock" and stock["tag"] == "yolo11"
+    assert all(stock[f"{backend}_vs_stock"] == 1.0 for backend in CPU_BACKENDS)
     assert lite["family"] == lite["tag"] == family and lite["params"] < stock["params"] < 3e6
     assert lite["gflops"] < stock["gflops"]
     check_png(out / "benchmark.png")
@@ -153,7 +165,7 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     main([
         "benchmark", "--quick", "--accuracy", "--seeds", "2", "--models", "yolo11n-starnet", SKIPPED, "--data",
         str(relative),
-        "--train-batch", "8", "--workers", "0", "--no-onnx", "--out", str(out),
+        "--train-batch", "8", "--workers", "0", "--no-onnx", "--no-openvino", "--out", str(out),
     ])  # fmt: skip
     assert time.perf_counter() - start < 90
     assert offline_imagenet_model == ["starnet_s1"]  # not in the timings; in training once, not once per seed
@@ -196,7 +208,7 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     assert "1 model not trained (see the accuracy table)" in markdown
     assert "skipped (see the sizes table)" not in markdown
     found = tables(markdown)
-    assert list(found) == ["Sizes", "PyTorch CPU", "PyTorch CPU channels-last", "Accuracy"]  # --no-onnx
+    assert list(found) == ["Sizes", *CPU_TABLES[:3], "Accuracy"]  # --no-onnx --no-openvino
     assert "skipped" not in found["Sizes"][0]  # no model was skipped in the timings
     assert [row[0] for row in found["Sizes"][1:]] == [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)
     header, *body = found["Accuracy"]
@@ -372,3 +384,29 @@ def test_peak_memory_keeps_the_profilers_native_lines_off_the_terminal(capfd):
     assert "profiler_start" not in out + err and "USDT" not in out + err
     print("stderr still works", file=sys.stderr)
     assert "stderr still works" in capfd.readouterr().err
+
+
+def test_timings_run_on_the_requested_threads_after_the_exports(tmp_path, monkeypatch):
+    """Ultralytics' exporter calls select_device(), which sets PyTorch to NUM_THREADS (cpu_count - 1) threads; every
+    timing must still run on the benchmark's own thread count."""
+    from ultralytics.utils import NUM_THREADS
+
+    threads = 1 if NUM_THREADS != 1 else 2
+    seen = []
+    for name in ("time_torch", "time_predict", "time_onnx", "time_openvino"):
+        timer = getattr(benchmark_run, name)
+
+        def recording(*args, _name=name, _timer=timer, **kwargs):
+            seen.append((_name, torch.get_num_threads()))
+            return _timer(*args, **kwargs)
+
+        monkeypatch.setattr(benchmark_run, name, recording)
+    before = torch.get_num_threads()
+    rows = run_benchmark(
+        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=threads,
+        out_dir=tmp_path,
+    )  # fmt: skip
+    assert {name for name, _ in seen} == {"time_torch", "time_predict", "time_onnx", "time_openvino"}
+    assert all(n == threads for _, n in seen), seen
+    assert all(row["threads"] == threads for row in rows)
+    assert torch.get_num_threads() == before  # restored afterwards

@@ -17,7 +17,7 @@ from yolo_lite.benchmark import FIELDS, accuracy, models, pareto_frontier, repor
 from yolo_lite.cli import main
 
 from .conftest import IMGSZ
-from .test_benchmark import check_png, tables
+from .test_benchmark import CPU_BACKENDS, CPU_TABLES, check_png, tables
 
 
 @pytest.fixture
@@ -33,17 +33,21 @@ def small_synthetic(monkeypatch):
     return made
 
 
-def check_task_run(out: Path, task: str, names: list[str], metric: str, labels: tuple[str, str], onnx: bool) -> dict:
-    """Check a one-seed accuracy run of ``task``: rows, timings, the metric fields, the tables and their headings."""
+def check_task_run(
+    out: Path, task: str, names: list[str], metric: str, labels: tuple[str, str], runtimes: bool
+) -> dict:
+    """Check a one-seed accuracy run of ``task``: rows, timings, the metric fields, the tables and their headings.
+
+    ``runtimes``: whether the run exported and timed the models with ONNX Runtime and OpenVINO too."""
     report = json.loads((out / "benchmark.json").read_text())
     assert report["settings"]["task"] == task and report["fields"] == FIELDS
     rows = {row["model"]: row for row in report["rows"]}
     assert list(rows) == names
-    backends = ["cpu", "cpu_cl", *(["onnx"] if onnx else [])]
+    backends = CPU_BACKENDS if runtimes else CPU_BACKENDS[:3]  # with or without ONNX Runtime and OpenVINO
     for row in rows.values():
         assert row["task"] == task and row["skipped"] is None and row["accuracy_skipped"] is None
         assert all(row[f"{backend}_ms"] > 0 and row[f"{backend}_vs_stock"] > 0 for backend in backends), row
-        assert (row["onnx_mb"] is not None) == onnx
+        assert (row["onnx_mb"] is not None) == (row["openvino_precision"] is not None) == runtimes
         assert row["metric"] == metric and row["seeds"] == 1 and row["epochs"] == 1
         assert 0.0 <= row["map50_95"] <= row["map50"] + 1e-4 <= 1.0 + 1e-4
         assert row["map50_95_per_seed"] == [row["map50_95"]] and row["map50_95_std"] is None
@@ -58,8 +62,7 @@ def check_task_run(out: Path, task: str, names: list[str], metric: str, labels: 
     markdown = (out / "benchmark.md").read_text()
     assert markdown.startswith(f"# yolo-lite benchmark: {task}\n")
     found = tables(markdown)
-    timing = ["PyTorch CPU", "PyTorch CPU channels-last", *(["ONNX Runtime CPU"] if onnx else [])]
-    assert list(found) == ["Sizes", *timing, "Accuracy"]
+    assert list(found) == ["Sizes", *(CPU_TABLES if runtimes else CPU_TABLES[:3]), "Accuracy"]
     header, *body = found["Accuracy"]
     loose, strict = labels
     ratio = [f"{strict} vs stock"] if stock["map50_95_vs_stock"] is not None else []  # an empty column is left out
@@ -119,7 +122,7 @@ def test_rtdetr_run_takes_scale_l_and_trains_on_synthetic_boxes(tmp_path, small_
     start = time.perf_counter()
     main([
         "benchmark", "--quick", "--task", "rtdetr", "--accuracy", "--seeds", "1", "--train-batch", "8", "--workers",
-        "0", "--no-onnx", "--out", str(out),
+        "0", "--no-onnx", "--no-openvino", "--out", str(out),
     ])  # fmt: skip
     assert time.perf_counter() - start < 90
     assert small_synthetic == ["detect"]

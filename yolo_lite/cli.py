@@ -44,6 +44,7 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
             reference=args.reference,
             threads=args.threads,
             onnx=args.onnx,
+            openvino=args.openvino,
             accuracy=args.accuracy,
             data=args.data,
             seeds=args.seeds,
@@ -158,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch-rounds", type=int, help=f"timed rounds at --batch (default: {full['batch_rounds']})")
     bench.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's setting)")
     bench.add_argument("--no-onnx", dest="onnx", action="store_false", help="skip the ONNX export and ONNX Runtime")
+    bench.add_argument(
+        "--no-openvino", dest="openvino", action="store_false", help="skip the OpenVINO export and OpenVINO timings"
+    )
     bench.add_argument(
         "--accuracy",
         action="store_true",

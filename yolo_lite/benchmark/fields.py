@@ -16,13 +16,19 @@ SCALES = "nsmlx"
 STOCK = "stock"  # family of Ultralytics' own models (the reference rows)
 MB = 1e6
 
-# Latency backends: key prefix of the row fields -> label. "cpu*" and "cuda_*" run PyTorch, "onnx" ONNX Runtime.
-# "cpu" keeps PyTorch's default (NCHW) layout; "cpu_cl" converts the model and input to channels-last, which is what
-# Ultralytics' predictor (AutoBackend) does by default on x86 CPUs, so it is the latency users of predict() see.
+# Latency backends: key prefix of the row fields -> label. "cpu*" and "cuda_*" run PyTorch, "predict" PyTorch through
+# Ultralytics' AutoBackend, "onnx" ONNX Runtime, "openvino*" OpenVINO. "cpu" keeps PyTorch's default (NCHW) layout;
+# "cpu_cl" converts the model and input to channels-last; "predict" is the inference step of model.predict() (the
+# "inference" of Ultralytics' speed report): AutoBackend holds the fused model channels-last on x86 CPUs and gets the
+# predictor's NCHW image. "openvino" compiles with OpenVINO's default inference precision (bf16 on CPUs with bf16
+# units), as Ultralytics runs it; "openvino_f32" forces f32.
 BACKENDS = {
     "cpu": "PyTorch CPU",
     "cpu_cl": "PyTorch CPU channels-last",
+    "predict": "Ultralytics predict (AutoBackend, CPU)",
     "onnx": "ONNX Runtime CPU",
+    "openvino_f32": "OpenVINO CPU f32",
+    "openvino": "OpenVINO CPU default precision",
     "cuda_fp32": "PyTorch CUDA fp32",
     "cuda_fp16": "PyTorch CUDA fp16",
 }
@@ -48,6 +54,8 @@ FIELDS = {
     "gflops": "GFLOPs of one image at imgsz (Ultralytics' get_flops on the unfused model)",
     "pt_mb": "size of the checkpoint written by YOLO.save() (fp16, as training saves it), MB",
     "onnx_mb": "size of the fp32 ONNX model from Ultralytics' exporter, MB (null without ONNX)",
+    "openvino_precision": "inference precision OpenVINO's CPU plugin chose by default for the openvino timings "
+    "(bf16 or f32; null without OpenVINO)",
     "imgsz": "image size of every timing and of the GFLOPs count",
     "threads": "CPU threads of PyTorch and ONNX Runtime",
     **{

@@ -61,6 +61,7 @@ class Entry:
     row: dict
     model: torch.nn.Module | None = None  # fused, fp32, CPU, eval
     onnx_path: Path | None = None
+    openvino_path: Path | None = None  # the exported model's .xml
 
 
 def available_families(task: str = "detect") -> list[str]:
@@ -270,7 +271,14 @@ def build_model(name: str, seed: int, weights_dir: Path) -> YOLO | RTDETRModel:
 
 
 def prepare(
-    name: str, scale: str, imgsz: int, seed: int, onnx: bool, weights_dir: Path, task: str = "detect"
+    name: str,
+    scale: str,
+    imgsz: int,
+    seed: int,
+    onnx: bool,
+    weights_dir: Path,
+    task: str = "detect",
+    openvino: bool = False,
 ) -> Entry:
     """Build, save, measure, export and fuse one model; return its entry (with ``skipped`` set if the build failed).
 
@@ -282,8 +290,9 @@ def prepare(
         imgsz (int): Image size of the GFLOPs count and the ONNX export.
         seed (int): Seed of the weight initialisation.
         onnx (bool): Export the model with Ultralytics' ONNX exporter.
-        weights_dir (Path): Directory for the checkpoint, the ONNX file and the shipped model's YAML copy.
+        weights_dir (Path): Directory for the checkpoint, the exported models and the shipped model's YAML copy.
         task (str): The model's task, one of :data:`~yolo_lite.task_models.TASKS` (recorded in its row).
+        openvino (bool): Export the model with Ultralytics' OpenVINO exporter (fp32 weights).
 
     Returns:
         (Entry): The row (sizes filled in) and the fused model.
@@ -309,14 +318,23 @@ def prepare(
         pt_mb=checkpoint.stat().st_size / MB,
         imgsz=imgsz,
     )
-    onnx_path = None
-    if onnx:
-        with no_autoinstall(), quiet():
-            exported = model_class(name)(checkpoint).export(
-                format="onnx", imgsz=imgsz, batch=1, simplify=False, dynamic=False, device="cpu"
-            )
-        onnx_path = Path(exported)
-        row["onnx_mb"] = onnx_path.stat().st_size / MB
+    exported = {}
+    for fmt, extra in (("onnx", {"simplify": False}), ("openvino", {})):
+        if {"onnx": onnx, "openvino": openvino}[fmt]:
+            with no_autoinstall(), quiet():
+                exported[fmt] = Path(
+                    model_class(name)(checkpoint).export(
+                        format=fmt, imgsz=imgsz, batch=1, dynamic=False, device="cpu", **extra
+                    )
+                )
+    if "onnx" in exported:
+        row["onnx_mb"] = exported["onnx"].stat().st_size / MB
     model = yolo.model.float().eval()
     model.fuse(verbose=False)
-    return Entry(row=row, model=model, onnx_path=onnx_path)
+    openvino_dir = exported.get("openvino")
+    return Entry(
+        row=row,
+        model=model,
+        onnx_path=exported.get("onnx"),
+        openvino_path=next(openvino_dir.glob("*.xml")) if openvino_dir else None,
+    )

@@ -162,8 +162,11 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
         f"{_count(settings['rounds'], 'interleaved round')} after {_count(settings['warmup'], 'warm-up round')}; "
         f"'vs stock' is the median per-round ratio to {stock} at the same scale. Throughput and peak memory at "
         f"batch {settings['batch']} ({_count(settings['batch_rounds'], 'round')}). Models are fused; subnormal floats "
-        "are flushed to zero."
+        "are flushed to zero" + (f"; {env['malloc']}" if env.get("malloc") else "") + "."
     )
+    if any(row["openvino_precision"] for row in rows):
+        precisions = sorted({row["openvino_precision"] for row in rows if row["openvino_precision"]})
+        method += f" OpenVINO's default inference precision on this CPU: {', '.join(precisions)}."
     if settings["accuracy"]:
         seeds = settings["train_seeds"]
         method += (

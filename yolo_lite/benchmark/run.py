@@ -15,11 +15,11 @@ from ultralytics.utils import LOGGER, TQDM
 from ..task_models import RTDETR, RTDETR_SCALE, check_task
 from . import models as _models
 from .accuracy import check_data, mark_frontier, prepare_data, train_and_validate
-from .environment import cpu_settings, environment, others_cpu_share
+from .environment import cpu_settings, environment, keep_freed_memory, others_cpu_share
 from .fields import PREFIX, SCALES
 from .plot import plot_frontier
 from .report import markdown_document, markdown_tables, write_csv, write_json
-from .timing import check_onnx, time_onnx, time_torch, torch_backends
+from .timing import check_runtime, time_onnx, time_openvino, time_predict, time_torch, torch_backends
 
 __all__ = ["run_benchmark"]
 
@@ -97,6 +97,7 @@ def run_benchmark(
     seeds: int | None = None,
     train_imgsz: int | None = None,
     task: str = "detect",
+    openvino: bool = True,
 ) -> list[dict]:
     """Compare stock YOLO11 with every shipped model of a task at each scale; write the tables, CSV, JSON and plot.
 
@@ -141,6 +142,8 @@ def run_benchmark(
             ``"seg"``, ``"cls"``), or ``"rtdetr"``: which stock model (``yolo11n-seg.yaml``, ...; ``rtdetr-l.yaml``)
             and shipped models (``yolo11n-seg-starnet.yaml``, ...; ``rtdetr-starnet.yaml``) are compared, the
             synthetic dataset and the metrics.
+        openvino (bool): Export every model with Ultralytics' OpenVINO exporter and time it on OpenVINO's CPU plugin,
+            in f32 and in the plugin's default precision.
 
     Returns:
         (list[dict]): One row per model (scale by scale, stock first), with every key of
@@ -151,7 +154,7 @@ def run_benchmark(
     Raises:
         ValueError: An unknown task, family, model pattern, reference or scale, a non-positive count, an image size
             that is not a multiple of 32, a missing or unusable data YAML, an accuracy-only setting without
-            accuracy, or missing ONNX packages.
+            accuracy, or missing ONNX or OpenVINO packages.
 
     Examples:
         >>> rows = run_benchmark(models="starnet", scales="n", imgsz=64, rounds=2, onnx=False, out_dir="runs/b")
@@ -191,8 +194,8 @@ def run_benchmark(
             "data= (--train-imgsz, --seed/--seeds, --epochs, --data) instead"
         )
     data, resolved = check_data(data, accuracy, task)
-    if onnx:
-        check_onnx()
+    for runtime in [name for name, wanted in (("onnx", onnx), ("openvino", openvino)) if wanted]:
+        check_runtime(runtime)
     seeds, train_imgsz = (seeds or DEFAULT_SEEDS, train_imgsz or imgsz) if accuracy else (None, None)
     threads = threads or torch.get_num_threads()
     out_dir = Path(out_dir).resolve()
@@ -211,6 +214,7 @@ def run_benchmark(
         batch_rounds=batch_rounds,
         threads=threads,
         onnx=onnx,
+        openvino=openvino,
         accuracy=accuracy,
         data=None,
         data_source=None if data is None else str(data),
@@ -225,6 +229,7 @@ def run_benchmark(
         f"{k}={v!r}" for k, v in settings.items() if not k.startswith(("data", "train_seeds", "scale_note"))
     ) + ")"
     env = environment(threads)
+    env["malloc"] = keep_freed_memory()
     compared = sorted({name for names in selected.values() for name in names})
     LOGGER.info(f"{PREFIX} {task}: {', '.join(compared)} vs stock at scales {', '.join(scales)}, imgsz {imgsz}, "
                 f"{threads} threads, {env['cpu']}")
@@ -232,20 +237,24 @@ def run_benchmark(
     with contextlib.ExitStack() as stack:
         weights_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="yolo-lite-benchmark-")))
         stack.enter_context(others_cpu_share(env))
-        stack.enter_context(cpu_settings(threads))
         for scale in scales:
             names = [*_models.reference_models(scale, reference, task), *selected[scale]]
             entries = [
-                _models.prepare(name, scale, imgsz, seed, onnx, weights_dir, task)
+                _models.prepare(name, scale, imgsz, seed, onnx, weights_dir, task, openvino)
                 for name in TQDM(names, desc=f"{PREFIX} scale {scale}: build, save, export")
             ]
             measured = [entry for entry in entries if entry.model is not None]
             for entry in measured:
                 entry.row["threads"], entry.row["batch"] = threads, batch
-            for backend in torch_backends():
-                time_torch(measured, backend, settings, f"scale {scale}")
-            if onnx:
-                time_onnx(measured, settings, f"scale {scale}")
+            # After the exports: Ultralytics' select_device() sets PyTorch to os.cpu_count() - 1 threads.
+            with cpu_settings(threads):
+                for backend in torch_backends():
+                    time_torch(measured, backend, settings, f"scale {scale}")
+                time_predict(measured, settings, f"scale {scale}")
+                if onnx:
+                    time_onnx(measured, settings, f"scale {scale}")
+                if openvino:
+                    time_openvino(measured, settings, f"scale {scale}")
             rows += [entry.row for entry in entries]
     if accuracy:
         data, settings["data_note"] = prepare_data(data, resolved, out_dir, train_imgsz, seed, task)

@@ -1,9 +1,11 @@
-"""Timing backends: PyTorch on the CPU (NCHW and channels-last) and CUDA, and ONNX Runtime on the CPU, interleaved.
+"""Timing backends, interleaved: PyTorch on the CPU (NCHW and channels-last) and CUDA, Ultralytics' AutoBackend (the
+inference step of ``predict()``), ONNX Runtime, and OpenVINO (f32 and its default precision) on the CPU.
 
 After a warm-up, every round times each model of a scale once, stock first (stock, lite, ..., stock, lite, ...), so a
 slow moment on a noisy machine hits all of them alike. Latency is the median over rounds with the interquartile range
 as its spread, and the ratio to stock is the median of the per-round ratios. ONNX Runtime flushes subnormal floats to
-zero (``session.set_denormal_as_zero``), as :func:`~yolo_lite.benchmark.environment.cpu_settings` does for PyTorch.
+zero (``session.set_denormal_as_zero``) and OpenVINO too (``CPU_DENORMALS_OPTIMIZATION``), as
+:func:`~yolo_lite.benchmark.environment.cpu_settings` does for PyTorch.
 """
 
 from __future__ import annotations
@@ -24,7 +26,15 @@ from ultralytics.utils import TQDM
 from .fields import BACKENDS, MB, TORCH_BACKENDS
 from .models import Entry
 
-__all__ = ["check_onnx", "time_interleaved", "time_onnx", "time_torch", "torch_backends"]
+__all__ = [
+    "check_runtime",
+    "time_interleaved",
+    "time_onnx",
+    "time_openvino",
+    "time_predict",
+    "time_torch",
+    "torch_backends",
+]
 
 
 def time_interleaved(
@@ -68,13 +78,24 @@ def time_interleaved(
     return times
 
 
-def check_onnx() -> None:
-    """Raise a ValueError with the install command when the ONNX packages are missing."""
-    missing = [name for name in ("onnx", "onnxruntime") if importlib.util.find_spec(name) is None]
+RUNTIMES = {  # flag of run_benchmark -> (packages it needs, CLI flag that turns it off)
+    "onnx": (("onnx", "onnxruntime"), "--no-onnx"),
+    "openvino": (("openvino",), "--no-openvino"),
+}
+
+
+def check_runtime(runtime: str) -> None:
+    """Raise a ValueError with the install command when the packages that ``runtime`` (a key of RUNTIMES) needs are missing.
+
+    Examples:
+        >>> check_runtime("onnx")  # onnx and onnxruntime are installed
+    """
+    packages, flag = RUNTIMES[runtime]
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
     if missing:
         raise ValueError(
-            f"benchmark: ONNX timing needs {' and '.join(missing)}; install them with pip install 'yolo-lite[bench]' "
-            "or pass onnx=False (--no-onnx)"
+            f"benchmark: {runtime} timing needs {' and '.join(missing)}; install them with pip install "
+            f"'yolo-lite[bench]' or pass {runtime}=False ({flag})"
         )
 
 
@@ -204,6 +225,43 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
     del models
 
 
+
+
+def _input(settings: dict) -> torch.Tensor:
+    """Return the run's batch-1 input image: uniform noise from the run's seed, NCHW."""
+    generator = torch.Generator().manual_seed(settings["seed"])
+    return torch.rand(1, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+
+
+def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:
+    """Latency at batch 1 of every entry's inference step in ``model.predict()``: Ultralytics' AutoBackend.
+
+    AutoBackend is built on a copy of the fused model as Ultralytics' predictor builds it (``fuse=True``, its default
+    memory layout: channels-last on x86 CPUs) and gets the NCHW tensor the predictor's preprocessing makes. Image
+    decoding, letterboxing and NMS are left out: they do not depend on the backbone.
+
+    Args:
+        entries (Sequence[Entry]): Built models of one scale, stock YOLO11 first.
+        settings (dict): The run's ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        label (str): Progress bar prefix.
+    """
+    from ultralytics.nn.autobackend import AutoBackend
+
+    x = _input(settings)
+    backends = {
+        e.row["model"]: AutoBackend(deepcopy(e.model), device=torch.device("cpu"), fuse=True, verbose=False)
+        for e in entries
+    }
+    with torch.inference_mode():
+        times = time_interleaved(
+            {name: partial(backend, x) for name, backend in backends.items()},
+            settings["rounds"],
+            settings["warmup"],
+            f"{label} {BACKENDS['predict']} latency",
+        )
+    _record(entries, "predict", times)
+
+
 def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
     """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider.
 
@@ -219,11 +277,44 @@ def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.set_denormal_as_zero", "1")
-    generator = torch.Generator().manual_seed(settings["seed"])
-    x = torch.rand(1, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+    x = _input(settings).numpy()
     runners = {}
     for entry in entries:
         session = ort.InferenceSession(str(entry.onnx_path), options, providers=["CPUExecutionProvider"])
-        runners[entry.row["model"]] = partial(session.run, None, {session.get_inputs()[0].name: x.numpy()})
+        runners[entry.row["model"]] = partial(session.run, None, {session.get_inputs()[0].name: x})
     times = time_interleaved(runners, settings["rounds"], settings["warmup"], f"{label} {BACKENDS['onnx']} latency")
     _record(entries, "onnx", times)
+
+
+OPENVINO_PRECISION = {"openvino_f32": {"INFERENCE_PRECISION_HINT": "f32"}, "openvino": {}}  # backend -> extra config
+
+
+def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
+    """Latency at batch 1 of every entry's OpenVINO model on OpenVINO's CPU plugin, in f32 and in its default precision.
+
+    Models compile with Ultralytics' latency hint, the run's threads and subnormals flushed to zero; the default
+    precision that the plugin picked (bf16 on CPUs with bf16 units) goes into each row's ``openvino_precision``.
+
+    Args:
+        entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
+        settings (dict): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        label (str): Progress bar prefix.
+    """
+    import openvino as ov
+
+    core = ov.Core()
+    x = _input(settings).numpy()
+    base = {
+        "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_NUM_THREADS": str(settings["threads"]),
+        "CPU_DENORMALS_OPTIMIZATION": "YES",
+    }
+    for backend, precision in OPENVINO_PRECISION.items():
+        runners = {}
+        for entry in entries:
+            compiled = core.compile_model(str(entry.openvino_path), "CPU", {**base, **precision})
+            runners[entry.row["model"]] = partial(compiled.create_infer_request().infer, [x])
+            if not precision:
+                entry.row["openvino_precision"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+        times = time_interleaved(runners, settings["rounds"], settings["warmup"], f"{label} {BACKENDS[backend]} latency")
+        _record(entries, backend, times)
