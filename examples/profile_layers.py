@@ -2,10 +2,12 @@
 
     python examples/profile_layers.py                                  # yolo11n vs yolo11n-starnet, 640x640
     python examples/profile_layers.py yolo11s.yaml yolo11s-micronet.yaml --imgsz 320
+    python examples/profile_layers.py --channels-last                  # the layout predict() runs on x86 CPUs
 
 Prints Ultralytics' ``profile=True`` table for each model (one row per layer), then each model's split between the
 layers up to and including C2PSA (the backbone part; slot 0-4 is the yolo-lite backbone) and the neck + Detect head
-that every model shares. Same settings as ``yolo-lite benchmark``: 2 threads, subnormal floats flushed to zero.
+that every model shares, and that share of stock's total: the latency ratio no backbone can go below under that neck
+and head. Same settings as ``yolo-lite benchmark``: 2 threads, subnormal floats flushed to zero, freed memory kept.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import LOGGER
 
 import yolo_lite  # noqa: F401  (applies the patches)
+from yolo_lite.benchmark.environment import keep_freed_memory
 
 
-def profile(cfg: str, imgsz: int) -> tuple[float, float]:
+def profile(cfg: str, imgsz: int, layout: torch.memory_format) -> tuple[float, float]:
     """Print the per-layer table of ``cfg`` and return (backbone ms, neck + head ms), per run (Ultralytics times 10)."""
     torch.manual_seed(0)
-    model = DetectionModel(cfg, verbose=False).eval().fuse(verbose=False)
-    x = torch.rand(1, 3, imgsz, imgsz)
+    model = DetectionModel(cfg, verbose=False).eval().fuse(verbose=False).to(memory_format=layout)
+    x = torch.rand(1, 3, imgsz, imgsz).contiguous(memory_format=layout)
     with torch.inference_mode():
         for _ in range(3):
             model(x)
@@ -47,13 +50,21 @@ def main() -> None:
     parser.add_argument("models", nargs="*", default=["yolo11n.yaml", "yolo11n-starnet.yaml"])
     parser.add_argument("--imgsz", type=int, default=640)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--channels-last", action="store_true", help="run model and input channels-last")
     args = parser.parse_args()
+    keep_freed_memory()
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    rows = [(cfg, *profile(cfg, args.imgsz)) for cfg in args.models]
-    LOGGER.info("\n| model | backbone up to C2PSA (ms) | neck + Detect (ms) | total (ms) |\n|---|---:|---:|---:|")
+    layout = torch.channels_last if args.channels_last else torch.contiguous_format
+    rows = [(cfg, *profile(cfg, args.imgsz, layout)) for cfg in args.models]
+    stock = sum(rows[0][1:])
+    LOGGER.info(
+        f"\n{'channels-last' if args.channels_last else 'NCHW'}, {args.threads} threads; 'share' is of "
+        f"{rows[0][0]}'s total\n| model | backbone up to C2PSA (ms) | neck + Detect (ms) | total (ms) | neck + Detect "
+        "share |\n|---|---:|---:|---:|---:|"
+    )
     for cfg, backbone, head in rows:
-        LOGGER.info(f"| {cfg} | {backbone:.1f} | {head:.1f} | {backbone + head:.1f} |")
+        LOGGER.info(f"| {cfg} | {backbone:.1f} | {head:.1f} | {backbone + head:.1f} | {head / stock:.2f} |")
 
 
 if __name__ == "__main__":
