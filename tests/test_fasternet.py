@@ -128,7 +128,7 @@ def test_timm_weights_give_timm_features(name):
     torch.manual_seed(0)
     reference = timm.create_model(name, features_only=True).eval()
     model = VARIANTS[name]().load_pretrained(classifier.state_dict()).eval()
-    x = torch.randn(1, 3, 64, 96)
+    x = torch.randn(1, 3, 64, 96).contiguous(memory_format=torch.channels_last)  # the layout ours runs in
     with torch.no_grad():
         ours, theirs = model(x), reference(x)
     assert len(ours) == len(theirs) == 4
@@ -169,7 +169,7 @@ def test_official_layout_runs_like_the_official_network():
     """Weights placed in the official module tree and run in its order (stage, merge, stage, ...) give our features."""
     stand_in = randomize_bn(OfficialLayout(40, (1, 2, 8, 2), nn.GELU)).eval()
     model = fasternet_t0().load_pretrained({"state_dict": stand_in.state_dict()}).eval()
-    x = torch.randn(1, 3, 64, 64)
+    x = torch.randn(1, 3, 64, 64).contiguous(memory_format=torch.channels_last)  # the layout ours runs in
     with torch.no_grad():
         y, expected = stand_in.patch_embed(x), []
         for i, layer in enumerate(stand_in.stages):

@@ -547,8 +547,13 @@ class MicroNet(Backbone):
         return f"features.{block[1]}.{part}.{block[3]}" if part else key
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Return the output of the last layer at each stride: strides 2 (the stem), 4, 8, 16, 32."""
+        """Return the output of the last layer at each stride: strides 2 (the stem), 4, 8, 16, 32, channels-last.
+
+        oneDNN runs the grouped and depthwise convolutions faster channels-last on CPU, and the shuffles and shifts keep
+        that layout (:func:`is_channels_last`), so the input is laid out that way first. Values are unchanged.
+        """
         features = []
+        x = x.contiguous(memory_format=torch.channels_last)
         for i, layer in enumerate(self.features):
             x = layer(x)
             if i in self.out_indices:
