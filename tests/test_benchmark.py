@@ -40,6 +40,7 @@ CPU_TABLES = [
     "PyTorch CPU", "PyTorch CPU channels-last", "Ultralytics predict (AutoBackend, CPU)", "ONNX Runtime CPU",
     "OpenVINO CPU f32", "OpenVINO CPU default precision",
 ]  # fmt: skip
+OVERVIEW = "Latency vs stock, every backend"
 MEASURED = [  # fields every CPU run fills with a positive number, ONNX and OpenVINO included
     "params", "gflops", "pt_mb", "onnx_mb", "imgsz", "threads", "batch", "cpu_ips", "cpu_peak_mb",
     *(f"{backend}_{kind}" for backend in CPU_BACKENDS for kind in ("ms", "vs_stock", "gflops_per_s")),
@@ -87,10 +88,16 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     assert f"`yolo-lite benchmark --quick --out {out}`" in markdown.splitlines()[2]
     for text in (markdown, result.stdout + result.stderr):  # the same tables in the file and on the console
         found = tables(text)
-        assert list(found) == ["Sizes", *CPU_TABLES]  # every CPU backend
+        assert list(found) == ["Sizes", OVERVIEW, *CPU_TABLES]  # every CPU backend
         assert all([row[0] for row in rows[1:]] == names for rows in found.values())
     found = tables(markdown)
     assert found["Sizes"][0] == ["model", "backbone", "params (M)", f"GFLOPs @{IMGSZ}", ".pt MB", ".onnx MB"]
+    assert found[OVERVIEW][0] == [
+        "model", "PyTorch CPU ms", "PyTorch", "channels-last", "predict()", "ONNX Runtime", "OpenVINO f32",
+        "OpenVINO default",
+    ]  # fmt: skip
+    ratios = {table: [line[2] for line in found[table][1:]] for table in CPU_TABLES}  # each backend's 'vs stock'
+    assert [line[2:] for line in found[OVERVIEW][1:]] == [list(r) for r in zip(*ratios.values())]
     assert found["PyTorch CPU"][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s", "img/s @batch 2", "peak MB"]
     assert all(found[table][0] == ["model", "ms (IQR)", "vs stock", "GFLOP/s"] for table in CPU_TABLES[2:])
     assert re.search(r"OpenVINO's default inference precision on this CPU: (bf16|f16|f32)\.", markdown)
@@ -208,7 +215,7 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     assert "1 model not trained (see the accuracy table)" in markdown
     assert "skipped (see the sizes table)" not in markdown
     found = tables(markdown)
-    assert list(found) == ["Sizes", *CPU_TABLES[:3], "Accuracy"]  # --no-onnx --no-openvino
+    assert list(found) == ["Sizes", OVERVIEW, *CPU_TABLES[:3], "Accuracy"]  # --no-onnx --no-openvino
     assert "skipped" not in found["Sizes"][0]  # no model was skipped in the timings
     assert [row[0] for row in found["Sizes"][1:]] == [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)
     header, *body = found["Accuracy"]

@@ -17,7 +17,7 @@ from yolo_lite.benchmark import FIELDS, accuracy, models, pareto_frontier, repor
 from yolo_lite.cli import main
 
 from .conftest import IMGSZ
-from .test_benchmark import CPU_BACKENDS, CPU_TABLES, check_png, tables
+from .test_benchmark import CPU_BACKENDS, CPU_TABLES, OVERVIEW, check_png, tables
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def check_task_run(
     markdown = (out / "benchmark.md").read_text()
     assert markdown.startswith(f"# yolo-lite benchmark: {task}\n")
     found = tables(markdown)
-    assert list(found) == ["Sizes", *(CPU_TABLES if runtimes else CPU_TABLES[:3]), "Accuracy"]
+    assert list(found) == ["Sizes", OVERVIEW, *(CPU_TABLES if runtimes else CPU_TABLES[:3]), "Accuracy"]
     header, *body = found["Accuracy"]
     loose, strict = labels
     ratio = [f"{strict} vs stock"] if stock["map50_95_vs_stock"] is not None else []  # an empty column is left out

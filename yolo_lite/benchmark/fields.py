@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from ultralytics.utils import colorstr
 
-__all__ = ["BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS", "skip_reason"]
+__all__ = ["BACKEND_COLUMNS", "BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS", "skip_reason"]
 
 PREFIX = colorstr("benchmark:")
 SCALES = "nsmlx"
@@ -31,6 +31,16 @@ BACKENDS = {
     "openvino": "OpenVINO CPU default precision",
     "cuda_fp32": "PyTorch CUDA fp32",
     "cuda_fp16": "PyTorch CUDA fp16",
+}
+BACKEND_COLUMNS = {  # backend -> its column heading in the report's overview of ratios to stock
+    "cpu": "PyTorch",
+    "cpu_cl": "channels-last",
+    "predict": "predict()",
+    "onnx": "ONNX Runtime",
+    "openvino_f32": "OpenVINO f32",
+    "openvino": "OpenVINO default",
+    "cuda_fp32": "CUDA fp32",
+    "cuda_fp16": "CUDA fp16",
 }
 TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
     "cpu": ("cpu", torch.float32, torch.contiguous_format),

@@ -1,7 +1,7 @@
 """The benchmark's reports: markdown tables (one per timing backend), ``benchmark.md``, CSV and JSON.
 
-The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), then one table per timing
-backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
+The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), an overview of every
+model's latency ratio to stock on each backend that ran, then one table per timing backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
 accuracy table (with why a model was not trained in its last column), whose columns name the task's metrics (mAP50 and
 mAP50-95, mask or pose mAP, top-1 and top-5 for classify: :data:`~yolo_lite.benchmark.accuracy.METRICS`). The CSV and
 JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`.
@@ -17,7 +17,7 @@ from pathlib import Path
 from ..task_models import stock_label
 from .accuracy import FRONTIER_LATENCY, METRICS
 from .environment import ENVIRONMENT_PACKAGES
-from .fields import BACKENDS, FIELDS, TORCH_BACKENDS
+from .fields import BACKEND_COLUMNS, BACKENDS, FIELDS, TORCH_BACKENDS
 
 __all__ = ["markdown_document", "markdown_tables", "write_csv", "write_json"]
 
@@ -89,6 +89,18 @@ def _backend_table(rows: Sequence[dict], backend: str) -> str:
     )
 
 
+def _overview_table(rows: Sequence[dict], backends: Sequence[str]) -> str:
+    """Return the overview: PyTorch CPU latency, then the ratio to stock on each of ``backends``, one column each."""
+    return _table(
+        rows,
+        [
+            ("model", lambda r: r["model"], "---"),
+            (f"{BACKENDS['cpu']} ms", _fmt(".1f", "cpu_ms"), "---:"),
+            *((BACKEND_COLUMNS[b], _fmt(".2f", f"{b}_vs_stock"), "---:") for b in backends),
+        ],
+    )
+
+
 def _accuracy_table(rows: Sequence[dict]) -> str:
     """Return the accuracy table: mean (std) and range over the seeds, ratio to stock, frontier, why not trained.
 
@@ -113,7 +125,7 @@ def _accuracy_table(rows: Sequence[dict]) -> str:
 
 
 def markdown_tables(rows: Sequence[dict]) -> str:
-    """Return the markdown tables: sizes, one per timing backend that ran, and accuracy (with an accuracy run).
+    """Return the markdown tables: sizes, the ratios to stock, one per timing backend that ran, and accuracy.
 
     Args:
         rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark` (every key of
@@ -124,10 +136,12 @@ def markdown_tables(rows: Sequence[dict]) -> str:
         (str): The tables, each under a ``###`` heading.
     """
     measured = [row for row in rows if not row["skipped"]]
+    backends = [b for b in BACKENDS if any(row[f"{b}_ms"] is not None for row in measured)]
     parts = ["### Sizes", "", _sizes_table(rows)]
-    for backend, label in BACKENDS.items():
-        if any(row[f"{backend}_ms"] is not None for row in measured):
-            parts += ["", f"### {label}", "", _backend_table(measured, backend)]
+    if measured:
+        parts += ["", "### Latency vs stock, every backend", "", _overview_table(measured, backends)]
+    for backend in backends:
+        parts += ["", f"### {BACKENDS[backend]}", "", _backend_table(measured, backend)]
     trained = [row for row in measured if row["map50_95"] is not None or row["accuracy_skipped"]]
     if trained:
         parts += ["", "### Accuracy", "", _accuracy_table(trained)]
