@@ -80,18 +80,10 @@ def test_export_runs_without_yolo_lite(reference):
     assert match_detections(outputs.detections, np.array(detections, np.float32), row["box_tol"], row["score_tol"])
 
 
-# Known differences of a runtime, recorded in the export matrix; strict, so a fixed runtime turns them into failures.
-KNOWN = {
-    ("mnn", "yolo11n-fasternet"): "MNN differs by 0.2 px on FasterNet-T0 at any precision setting (ONNX Runtime: 1e-3)"
-}
-
-
 @pytest.mark.slow_export
 @pytest.mark.parametrize("key", SLOW_FORMATS)
-def test_heavy_export_reproduces_pytorch(reference, key, request):
+def test_heavy_export_reproduces_pytorch(reference, key):
     """MNN and PaddlePaddle, as the CI formats (opt-in: ``pytest -m slow_export``)."""
-    if (key, reference[0].stem) in KNOWN:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN[key, reference[0].stem], strict=True))
     _check(reference, key)
 
 

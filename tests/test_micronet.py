@@ -301,3 +301,15 @@ def test_channel_shuffle_bad_groups():
     """A group count that does not divide the channels is a ValueError that names both."""
     with pytest.raises(ValueError, match=r"\[5\] do not divide 12 channels"):
         ChannelShuffle(12, (3, 5))
+
+
+def test_traced_graph_is_the_nchw_code():
+    """MicroNet runs channels-last, but an exporter's trace records the NCHW shuffles and shifts (reshape, transpose,
+    slices), not the permutes of the channels-last view, which converters such as X2Paddle cannot follow."""
+    model = VARIANTS["micronet_m0"]().eval()
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        traced = torch.jit.trace(model, x)
+        graph = str(traced.inlined_graph)
+        assert "aten::transpose" in graph and "aten::permute" not in graph
+        assert all(torch.equal(a, b) for a, b in zip(traced(x), model(x)))

@@ -50,13 +50,16 @@ def is_channels_last(x: torch.Tensor) -> bool:
     Ultralytics' predictor converts models and inputs to channels-last on x86 CPUs. Channel shuffles and shifts
     written for NCHW would copy such a tensor back to NCHW, and every later elementwise op would then mix layouts, so
     MicroNet's channel-mixing layers run on the tensor's NHWC view instead (channels innermost) and keep its layout.
-    Exporters trace NCHW tensors and see only the NCHW code.
+    While an exporter traces the model (``torch.jit.trace``, which the ONNX, TorchScript, OpenVINO and NCNN exporters
+    use) it is False: exported graphs have no memory layout, and every converter gets the plain NCHW code.
 
     Examples:
         >>> x = torch.zeros(1, 8, 4, 4)
         >>> is_channels_last(x), is_channels_last(x.contiguous(memory_format=torch.channels_last))
         (False, True)
     """
+    if torch.jit.is_tracing() or torch.jit.is_scripting():
+        return False
     return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
 
 
