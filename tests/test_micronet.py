@@ -312,4 +312,5 @@ def test_traced_graph_is_the_nchw_code():
         traced = torch.jit.trace(model, x)
         graph = str(traced.inlined_graph)
         assert "aten::transpose" in graph and "aten::permute" not in graph
-        assert all(torch.equal(a, b) for a, b in zip(traced(x), model(x)))
+        for a, b in zip(traced(x), model(x)):  # the same values; convolutions may meet another layout, so not bitwise
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
