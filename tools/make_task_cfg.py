@@ -110,8 +110,8 @@ def task_yaml(detect_text: str, scale: str, family: str, task: str) -> str:
     first = title_line.replace(" detection,", f" {title},")
     if task == "cls":
         variant = CLASSIFY_VARIANTS[family][scale]
-        first = re.sub(r", \w+ backbone", f", {variant} backbone", first)
-        backbone_row = re.sub(r"- \[-1, 1, \w+,", f"- [-1, 1, {variant},", backbone_row)
+        first = re.sub(r", \w+ backbone \([^)]*\)", f", {variant} backbone (paper's network, width 1)", first)
+        backbone_row = re.sub(r"- \[-1, 1, \w+, \[[^]]*\]\]", f"- [-1, 1, {variant}, [1, 1]]", backbone_row)
         per_scale = ", ".join(f"{s}: {v}" for s, v in CLASSIFY_VARIANTS[family].items())
         origin = (
             f"The backbone is the paper's network at width 1, one variant per scale ({per_scale}): the one whose model "
