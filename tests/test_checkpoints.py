@@ -66,6 +66,17 @@ def _load_each(files: dict[str, Path], cwd: Path, **env) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.split(" ", 1)[0] in files)
 
 
+@pytest.fixture(autouse=True)
+def default_safe_globals():
+    """Start every test from torch's default allow-list: loads earlier in the session (test_pretrained's) registered
+    yolo-lite classes for the whole process, as they should, and a registered class is no longer reported as needed."""
+    saved = torch.serialization.get_safe_globals()
+    torch.serialization.clear_safe_globals()
+    yield
+    torch.serialization.clear_safe_globals()
+    torch.serialization.add_safe_globals(saved)
+
+
 @pytest.fixture(scope="module")
 def checkpoints(trained, tmp_path_factory) -> dict[str, Path]:
     """A trained yolo-lite best.pt, a stock one, and yolo-lite checkpoints holding one class beyond both allow-lists."""
