@@ -1,10 +1,11 @@
 """The benchmark's reports: markdown tables (one per timing backend), ``benchmark.md``, CSV and JSON.
 
-The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), an overview of every
-model's latency ratio to stock on each backend that ran, then one table per timing backend (latency with its IQR, ratio to stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the
-accuracy table (with why a model was not trained in its last column), whose columns name the task's metrics (mAP50 and
-mAP50-95, mask or pose mAP, top-1 and top-5 for classify: :data:`~yolo_lite.benchmark.accuracy.METRICS`). The CSV and
-JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`.
+The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), an overview of every model's
+latency ratio to stock on each backend that ran, then one table per timing backend (latency with its IQR, ratio to
+stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the accuracy table (with why a model was not
+trained in its last column), whose columns name the task's metrics (mAP50 and mAP50-95, mask or pose mAP, top-1 and
+top-5 for classify: :data:`~yolo_lite.benchmark.accuracy.METRICS`). The CSV and JSON keep every column of
+:data:`~yolo_lite.benchmark.fields.FIELDS`.
 """
 
 from __future__ import annotations

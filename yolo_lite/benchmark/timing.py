@@ -85,7 +85,7 @@ RUNTIMES = {  # flag of run_benchmark -> (packages it needs, CLI flag that turns
 
 
 def check_runtime(runtime: str) -> None:
-    """Raise a ValueError with the install command when the packages that ``runtime`` (a key of RUNTIMES) needs are missing.
+    """Raise a ValueError with the install command when a package that ``runtime`` (a key of RUNTIMES) needs is missing.
 
     Examples:
         >>> check_runtime("onnx")  # onnx and onnxruntime are installed
@@ -225,8 +225,6 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
     del models
 
 
-
-
 def _input(settings: dict) -> torch.Tensor:
     """Return the run's batch-1 input image: uniform noise from the run's seed, NCHW."""
     generator = torch.Generator().manual_seed(settings["seed"])
@@ -316,5 +314,5 @@ def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
             runners[entry.row["model"]] = partial(compiled.create_infer_request().infer, [x])
             if not precision:
                 entry.row["openvino_precision"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
-        times = time_interleaved(runners, settings["rounds"], settings["warmup"], f"{label} {BACKENDS[backend]} latency")
-        _record(entries, backend, times)
+        label_ = f"{label} {BACKENDS[backend]} latency"
+        _record(entries, backend, time_interleaved(runners, settings["rounds"], settings["warmup"], label_))
