@@ -230,3 +230,25 @@ def test_stock_row_that_fails_to_build_is_named_too():
     d["backbone"][10] = [-1, 2, "C2PSA", [512]]  # after SPPF's 256 channels, C2PSA asks for 128
     with pytest.raises(ValueError, match=r"YAML row 10 \(layer 10\).*receives 256 channels from layer 9"):
         DetectionModel(d, verbose=False)
+
+
+def test_try_backbone_rows_changes_row_0_and_nothing_else(tmp_path):
+    """tools/try_backbone_rows.py (how the README's "rows tried" were measured) writes copies that differ from the
+    base only in row 0's module and args, and that build with that backbone."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "try_rows", Path(__file__).parent.parent / "tools" / "try_backbone_rows.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    stems = tool.write_copies("yolo11n-starnet.yaml", ["fasternet_t0, [0.5, 0.75]", "starnet_s100, [1, 1]"], tmp_path)
+    assert stems == ["yolo11n-row0", "yolo11n-row1"]
+    base = yaml_model_load("yolo11n-starnet.yaml")
+    for stem, (module, args) in zip(stems, [("fasternet_t0", [0.5, 0.75]), ("starnet_s100", [1, 1])]):
+        d = yaml_model_load(str(tmp_path / f"{stem}.yaml"))
+        assert d["backbone"][0] == [-1, 1, module, args]
+        assert d["backbone"][1:] == base["backbone"][1:] and d["head"] == base["head"] and d["scale"] == "n"
+        assert DetectionModel(d, verbose=False).model[0].type.startswith(module)
+    with pytest.raises(ValueError, match="yolo11<scale>-<tag>.yaml"):
+        tool.write_copies("rtdetr-starnet.yaml", ["starnet_s1, [1, 1]"], tmp_path)
