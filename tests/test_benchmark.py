@@ -33,7 +33,8 @@ from .conftest import IMGSZ
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ENVIRONMENT_KEYS = {
-    "cpu", "cpu_count", "threads", "cuda", "python", "torch", "ultralytics", "timm", "onnxruntime", "openvino", "malloc",
+    "cpu", "cpu_count", "threads", "cuda", "python", "torch", "ultralytics", "timm", "onnxruntime", "openvino",
+    "malloc",
 }  # fmt: skip
 CPU_BACKENDS = ["cpu", "cpu_cl", "predict", "onnx", "openvino_f32", "openvino"]
 CPU_TABLES = [
@@ -262,7 +263,7 @@ def test_model_that_cannot_be_built_is_skipped_with_reason(tmp_path, monkeypatch
         raise ValueError("YAML row 3: unknown module 'Nope'.\n Use an Ultralytics module")
 
     monkeypatch.setattr(models, "build_model", broken)
-    entry = models.prepare("yolo11n-starnet.yaml", "n", IMGSZ, 0, False, tmp_path)
+    entry = models.prepare("yolo11n-starnet.yaml", "n", IMGSZ, 0, (), tmp_path)
     assert entry.model is None and entry.onnx_path is None and entry.row["model"] == "yolo11n-starnet"
     assert entry.row["skipped"] == "skipped: YAML row 3: unknown module 'Nope'. Use an Ultralytics module"
     assert entry.row["task"] == "detect"
@@ -273,7 +274,7 @@ def test_model_that_cannot_be_built_is_skipped_with_reason(tmp_path, monkeypatch
     found = tables(report.markdown_tables([{**stock, "imgsz": IMGSZ}, entry.row]))
     assert found["Sizes"][0][-1] == "skipped" and found["Sizes"][2][-1] == entry.row["skipped"]
     with pytest.raises(ValueError, match="unknown module"):  # stock YOLO11 is the reference: no run without it
-        models.prepare("yolo11n.yaml", "n", IMGSZ, 0, False, tmp_path)
+        models.prepare("yolo11n.yaml", "n", IMGSZ, 0, (), tmp_path)
 
 
 def test_pareto_frontier_and_mean_ratio_to_stock():

@@ -270,15 +270,11 @@ def build_model(name: str, seed: int, weights_dir: Path) -> YOLO | RTDETRModel:
     return model_class(name)(cfg)
 
 
+EXPORT_ARGS = {"onnx": {"simplify": False}, "openvino": {}}  # format -> its own exporter arguments
+
+
 def prepare(
-    name: str,
-    scale: str,
-    imgsz: int,
-    seed: int,
-    onnx: bool,
-    weights_dir: Path,
-    task: str = "detect",
-    openvino: bool = False,
+    name: str, scale: str, imgsz: int, seed: int, exports: Sequence[str], weights_dir: Path, task: str = "detect"
 ) -> Entry:
     """Build, save, measure, export and fuse one model; return its entry (with ``skipped`` set if the build failed).
 
@@ -287,12 +283,12 @@ def prepare(
     Args:
         name (str): Model YAML name.
         scale (str): Its scale.
-        imgsz (int): Image size of the GFLOPs count and the ONNX export.
+        imgsz (int): Image size of the GFLOPs count and the exports.
         seed (int): Seed of the weight initialisation.
-        onnx (bool): Export the model with Ultralytics' ONNX exporter.
+        exports (Sequence[str]): Formats to export with Ultralytics' exporter, keys of :data:`EXPORT_ARGS`
+            (``"onnx"``, ``"openvino"``; fp32, batch 1, static shapes).
         weights_dir (Path): Directory for the checkpoint, the exported models and the shipped model's YAML copy.
         task (str): The model's task, one of :data:`~yolo_lite.task_models.TASKS` (recorded in its row).
-        openvino (bool): Export the model with Ultralytics' OpenVINO exporter (fp32 weights).
 
     Returns:
         (Entry): The row (sizes filled in) and the fused model.
@@ -319,14 +315,13 @@ def prepare(
         imgsz=imgsz,
     )
     exported = {}
-    for fmt, extra in (("onnx", {"simplify": False}), ("openvino", {})):
-        if {"onnx": onnx, "openvino": openvino}[fmt]:
-            with no_autoinstall(), quiet():
-                exported[fmt] = Path(
-                    model_class(name)(checkpoint).export(
-                        format=fmt, imgsz=imgsz, batch=1, dynamic=False, device="cpu", **extra
-                    )
+    for fmt in exports:
+        with no_autoinstall(), quiet():
+            exported[fmt] = Path(
+                model_class(name)(checkpoint).export(
+                    format=fmt, imgsz=imgsz, batch=1, dynamic=False, device="cpu", **EXPORT_ARGS[fmt]
                 )
+            )
     if "onnx" in exported:
         row["onnx_mb"] = exported["onnx"].stat().st_size / MB
     model = yolo.model.float().eval()

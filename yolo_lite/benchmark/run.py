@@ -194,7 +194,8 @@ def run_benchmark(
             "data= (--train-imgsz, --seed/--seeds, --epochs, --data) instead"
         )
     data, resolved = check_data(data, accuracy, task)
-    for runtime in [name for name, wanted in (("onnx", onnx), ("openvino", openvino)) if wanted]:
+    runtimes = [name for name, wanted in (("onnx", onnx), ("openvino", openvino)) if wanted]
+    for runtime in runtimes:
         check_runtime(runtime)
     seeds, train_imgsz = (seeds or DEFAULT_SEEDS, train_imgsz or imgsz) if accuracy else (None, None)
     threads = threads or torch.get_num_threads()
@@ -240,7 +241,7 @@ def run_benchmark(
         for scale in scales:
             names = [*_models.reference_models(scale, reference, task), *selected[scale]]
             entries = [
-                _models.prepare(name, scale, imgsz, seed, onnx, weights_dir, task, openvino)
+                _models.prepare(name, scale, imgsz, seed, runtimes, weights_dir, task)
                 for name in TQDM(names, desc=f"{PREFIX} scale {scale}: build, save, export")
             ]
             measured = [entry for entry in entries if entry.model is not None]

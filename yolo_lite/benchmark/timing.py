@@ -314,5 +314,5 @@ def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
             runners[entry.row["model"]] = partial(compiled.create_infer_request().infer, [x])
             if not precision:
                 entry.row["openvino_precision"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
-        label_ = f"{label} {BACKENDS[backend]} latency"
-        _record(entries, backend, time_interleaved(runners, settings["rounds"], settings["warmup"], label_))
+        desc = f"{label} {BACKENDS[backend]} latency"
+        _record(entries, backend, time_interleaved(runners, settings["rounds"], settings["warmup"], desc))
