@@ -8,6 +8,7 @@ from torch import nn
 from ultralytics.nn.tasks import DetectionModel
 
 from yolo_lite.backbones import get_backbone, list_backbones
+from yolo_lite.backbones.fusion import channel_order, permuted_conv
 
 from .conftest import randomize_bn
 
@@ -54,3 +55,25 @@ def test_fasternet_fuse_keeps_pconv_split_cat():
     graph = torch.jit.trace(pconvs[0], torch.rand(1, pconvs[0].dim_conv3 + pconvs[0].dim_untouched, 8, 8)).graph
     kinds = {node.kind() for node in graph.nodes()}
     assert "aten::cat" in kinds and not kinds & {"aten::copy_", "aten::slice_scatter"}
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+@pytest.mark.parametrize("bias", [True, False])
+def test_permuted_conv_is_the_conv_between_two_permutations(groups, bias):
+    """``permuted_conv(conv, p, q)(x) == conv(x[:, p])[:, q]`` for grouped, strided, non-square convolutions."""
+    generator = torch.Generator().manual_seed(4)
+    conv = nn.Conv2d(8, 12, (1, 3), (1, 2), (0, 1), groups=groups, bias=bias)
+    p, q = torch.randperm(8, generator=generator), torch.randperm(12, generator=generator)
+    x = torch.randn(2, 8, 5, 7, generator=generator)
+    with torch.no_grad():
+        expected = conv(x[:, p])[:, q]
+        for in_order, out_order, want in [(p, q, expected), (p, None, conv(x[:, p])), (None, q, conv(x)[:, q])]:
+            folded = permuted_conv(conv, in_order, out_order)
+            assert folded.groups == 1 and not folded.weight.requires_grad
+            torch.testing.assert_close(folded(x), want, rtol=1e-5, atol=1e-5)
+
+
+def test_channel_order_reads_a_permutation_module():
+    """The order of a channel-reordering module is read off one pixel of channel indices."""
+    order = torch.tensor([3, 0, 2, 1])
+    assert torch.equal(channel_order(lambda x: x[:, order], 4), order)

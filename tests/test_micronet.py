@@ -12,6 +12,7 @@ from yolo_lite.backbones.base import scale_depth
 from yolo_lite.backbones.micronet import (
     ChannelShuffle,
     DynamicShiftMax,
+    GroupConvBN,
     MicroNet,
     micronet_m0,
     micronet_m1,
@@ -304,8 +305,8 @@ def test_channel_shuffle_bad_groups():
 
 
 def test_traced_graph_is_the_nchw_code():
-    """MicroNet runs channels-last, but an exporter's trace records the NCHW shuffles and shifts (reshape, transpose,
-    slices), not the permutes of the channels-last view, which converters such as X2Paddle cannot follow."""
+    """MicroNet runs channels-last, but an exporter's trace records the NCHW shuffles (reshape, transpose) and shifts,
+    not the permutes of the channels-last view, which converters such as X2Paddle cannot follow."""
     model = VARIANTS["micronet_m0"]().eval()
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
@@ -313,4 +314,39 @@ def test_traced_graph_is_the_nchw_code():
         graph = str(traced.inlined_graph)
         assert "aten::transpose" in graph and "aten::permute" not in graph
         for a, b in zip(traced(x), model(x)):  # the same values; convolutions may meet another layout, so not bitwise
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_traced_shift_equals_the_gather(variant):
+    """The shift that exported graphs record equals the gather bit for bit, for every Dynamic Shift-Max, without a
+    reshape that merges the spatial dimensions (OpenVINO reorders the layout around one) or a select (NCNN has none)."""
+    acts = {(m.channels, m.groups): m for m in VARIANTS[variant]().modules() if isinstance(m, DynamicShiftMax)}
+    for act in acts.values():
+        x = torch.randn(1, act.channels, 3, 2)
+        traced = torch.jit.trace_module(act, {"shift": x})
+        assert torch.equal(traced.shift(x), x[:, shift_index(act.channels, act.groups)])
+        assert not {node.kind() for node in traced.shift.graph.nodes()} & {"aten::reshape", "aten::view", "aten::where"}
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_fuse_folds_the_shuffles_next_to_pointwise_convolutions(variant):
+    """After ``fuse()`` the only shuffles left follow a Dynamic Shift-Max that no pointwise convolution follows (none
+    in M3, whose blocks end in a convolution); outputs stay the same in both layouts and in the traced graph."""
+    model = randomize(VARIANTS[variant](0.5, 0.5)).eval()
+    x = torch.rand(1, 3, 64, 96, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        before = model(x)
+        model.fuse()
+        layouts = [model(x), model(x.contiguous(memory_format=torch.channels_last)), torch.jit.trace(model, x)(x)]
+    for layer in model.features:
+        parts = list(layer.children())
+        for i, part in enumerate(parts):
+            if isinstance(part, ChannelShuffle):
+                following = parts[i + 1] if i + 1 < len(parts) else None
+                assert isinstance(parts[i - 1], DynamicShiftMax) and not isinstance(following, GroupConvBN)
+    remaining = sum(isinstance(m, ChannelShuffle) for m in model.modules())
+    assert remaining == 0 if variant == "micronet_m3" else remaining > 0
+    for after in layouts:
+        for a, b in zip(before, after):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)

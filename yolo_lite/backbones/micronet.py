@@ -31,6 +31,7 @@ from timm.layers import make_divisible as tf_make_divisible
 from torch import nn
 
 from .base import Backbone, check_multiplier, scale_depth
+from .fusion import channel_order, permuted_conv
 from .registry import register_backbone
 
 __all__ = ["MicroNet"]
@@ -215,6 +216,8 @@ class DynamicShiftMax(nn.Module):
         the groups rotate by one, then the channels within each group.
         """
         m = self.channels // self.groups
+        if torch.jit.is_tracing():
+            return self._traced_shift(x, m)
         if is_channels_last(x):  # the same rotations on the NHWC view, so the result stays channels-last
             y = x.permute(0, 2, 3, 1)
             y = torch.cat([y[..., m:], y[..., :m]], 3) if self.groups > 1 else y
@@ -227,6 +230,21 @@ class DynamicShiftMax(nn.Module):
             y = y.reshape(x.shape[0], self.groups, m, -1)
             y = torch.cat([y[:, :, 1:], y[:, :, :1]], 2)
         return y.reshape(x.shape)
+
+    def _traced_shift(self, x: torch.Tensor, m: int) -> torch.Tensor:
+        """The shift as exported graphs record it: two rotations of all channels, blended by a constant channel mask.
+
+        Channel ``k`` takes ``k + m + 1`` (next group, next channel), or ``k + 1`` when it is the last of its group
+        (indices mod ``channels``). Unlike the grouped reshape of the eager code this keeps the spatial dimensions
+        apart, so runtimes that hold tensors channels-last or blocked (OpenVINO) need no layout reorders around it.
+        The blend multiplies by exact 0s and 1s (NCNN has no select op), so finite values pass unchanged.
+        """
+        c, skip = self.channels, (m + 1) % self.channels
+        across = torch.cat([x[:, skip:], x[:, :skip]], 1) if skip else x
+        within = torch.cat([x[:, 1:], x[:, :1]], 1)
+        last = [[[float(k % m == m - 1)]] for k in range(c)]  # (c, 1, 1): built as constants, no ops in the graph
+        keep = [[[1.0 - flag[0][0]]] for flag in last]
+        return across * x.new_tensor([keep]) + within * x.new_tensor([last])
 
 
 @dataclass(frozen=True)
@@ -310,6 +328,12 @@ class MicroStem(nn.Sequential):
             )
         )
         self.out_channels = out_chs
+
+    def fold_shuffles(self) -> None:
+        """Fold the shuffle into the ``1 x k`` convolution before it (dense, ``groups`` inputs), after BN fusion."""
+        if isinstance(self.shuffle, ChannelShuffle):
+            order = channel_order(self.shuffle, self.out_channels)
+            self.conv[2], self.shuffle = permuted_conv(self.conv[2], out_order=order), nn.Identity()
 
 
 class MicroBlock(nn.Sequential):
@@ -405,6 +429,28 @@ class MicroBlock(nn.Sequential):
             pw1=GroupConvBN(self.in_chs, self.out_chs, g1),
             act1=self._last_act(y3, self.out_chs, g2, self.reduction),
         )
+
+    def fold_shuffles(self) -> None:
+        """Fold every shuffle next to a pointwise convolution into it, after BN fusion; the shuffle becomes Identity.
+
+        A shuffle right before a pointwise convolution permutes its inputs; one right after it (ReLU6 between them
+        commutes with any permutation) its outputs. Shuffles after a Dynamic Shift-Max that no pointwise convolution
+        follows stay. The folded convolutions are dense (:func:`~yolo_lite.backbones.fusion.permuted_conv`).
+        """
+        parts = list(self.named_children())
+        for i, (name, part) in enumerate(parts):
+            if not isinstance(part, ChannelShuffle):
+                continue
+            order = channel_order(part, part.channels)
+            after = parts[i + 1] if i + 1 < len(parts) else (None, None)
+            before = next((p for p in reversed(parts[:i]) if not isinstance(p[1], nn.ReLU6)), (None, None))
+            if isinstance(after[1], GroupConvBN):
+                after[1][0] = permuted_conv(after[1][0], in_order=order)
+            elif isinstance(before[1], GroupConvBN):
+                before[1][0] = permuted_conv(before[1][0], out_order=order)
+            else:
+                continue
+            setattr(self, name, nn.Identity())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the block's output, plus ``x`` when the block keeps the shape."""
@@ -517,6 +563,21 @@ class MicroNet(Backbone):
             elif isinstance(m, nn.Linear):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
+
+    def fuse(self) -> MicroNet:
+        """Fold BN into the convolutions (:meth:`Backbone.fuse`), then the channel shuffles into the pointwise ones.
+
+        Every shuffle next to a pointwise convolution (and the stem's) becomes part of that convolution's weights
+        (:meth:`MicroBlock.fold_shuffles`): no copy at run time, and no reshape or transpose in exported graphs, around
+        which runtimes reorder the memory layout. Outputs stay the same (allclose); running it twice changes nothing.
+
+        Returns:
+            (MicroNet): ``self``, fused.
+        """
+        super().fuse()
+        for layer in self.features:
+            layer.fold_shuffles()
+        return self
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Map the official checkpoint layout onto ours and drop the classifier (``classifier.*``).
