@@ -394,6 +394,28 @@ def test_peak_memory_keeps_the_profilers_native_lines_off_the_terminal(capfd):
     assert "stderr still works" in capfd.readouterr().err
 
 
+def test_onnx_sessions_do_not_spin(tmp_path, monkeypatch):
+    """ONNX Runtime sessions keep their threads spinning after a run by default; in interleaved rounds that steals the
+    cores from the next model, so the benchmark's sessions run on the requested threads with spinning off."""
+    import onnxruntime as ort
+
+    options = []
+
+    class Recording(ort.InferenceSession):
+        def __init__(self, path, sess_options=None, **kwargs):
+            options.append(sess_options)
+            super().__init__(path, sess_options, **kwargs)
+
+    monkeypatch.setattr(ort, "InferenceSession", Recording)
+    run_benchmark(
+        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=1,
+        out_dir=tmp_path, openvino=False,
+    )  # fmt: skip
+    assert len(options) == 2  # stock and the StarNet model
+    for o in options:
+        assert o.get_session_config_entry("session.intra_op.allow_spinning") == "0" and o.intra_op_num_threads == 1
+
+
 def test_timings_run_on_the_requested_threads_after_the_exports(tmp_path, monkeypatch):
     """Ultralytics' exporter calls select_device(), which sets PyTorch to NUM_THREADS (cpu_count - 1) threads; every
     timing must still run on the benchmark's own thread count."""

@@ -263,6 +263,10 @@ def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:
 def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
     """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider.
 
+    Sessions do not spin: by default an ONNX Runtime session's threads keep spinning after each run, and in
+    interleaved rounds they would take the cores from the next model's run (stock YOLO11n measured 2x its
+    one-session latency that way). A lone session in a user's process has the cores to itself, as here.
+
     Args:
         entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
         settings (dict): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
@@ -275,6 +279,7 @@ def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     x = _input(settings).numpy()
     runners = {}
     for entry in entries:
