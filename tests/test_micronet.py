@@ -350,3 +350,15 @@ def test_fuse_folds_the_shuffles_next_to_pointwise_convolutions(variant):
     for after in layouts:
         for a, b in zip(before, after):
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
+def test_classes_pickle_under_the_package_name():
+    """Checkpoints name MicroNet's classes ``yolo_lite.backbones.micronet.<Class>``, as they did before the family
+    became a package (layers, blocks, model), and a restricted load allows exactly those names."""
+    from yolo_lite.safe_load import backbone_classes, pickled_globals
+
+    model = micronet_m0(0.25, 0.25)
+    ours = {name for name in pickled_globals(model) | pickled_globals(model.fuse()) if name.startswith("yolo_lite.")}
+    assert "yolo_lite.backbones.micronet.MicroBlockConfig" in ours and "yolo_lite.backbones.micronet.MicroNet" in ours
+    assert {name.rpartition(".")[0] for name in ours} == {"yolo_lite.backbones.micronet"}
+    assert ours <= backbone_classes().keys()
