@@ -206,16 +206,16 @@ class MicroBlock(nn.Sequential):
         follows stay. The folded convolutions are dense (:func:`~yolo_lite.backbones.fusion.permuted_conv`).
         """
         parts = list(self.named_children())
-        for i, (name, part) in enumerate(parts):
-            if not isinstance(part, ChannelShuffle):
+        for i, (name, shuffle) in enumerate(parts):
+            if not isinstance(shuffle, ChannelShuffle):
                 continue
-            order = channel_order(part, part.channels)
-            after = parts[i + 1] if i + 1 < len(parts) else (None, None)
-            before = next((p for p in reversed(parts[:i]) if not isinstance(p[1], nn.ReLU6)), (None, None))
-            if isinstance(after[1], GroupConvBN):
-                after[1][0] = permuted_conv(after[1][0], in_order=order)
-            elif isinstance(before[1], GroupConvBN):
-                before[1][0] = permuted_conv(before[1][0], out_order=order)
+            order = channel_order(shuffle, shuffle.channels)
+            following = parts[i + 1][1] if i + 1 < len(parts) else None
+            preceding = next((m for _, m in reversed(parts[:i]) if not isinstance(m, nn.ReLU6)), None)
+            if isinstance(following, GroupConvBN):
+                following[0] = permuted_conv(following[0], in_order=order)
+            elif isinstance(preceding, GroupConvBN):
+                preceding[0] = permuted_conv(preceding[0], out_order=order)
             else:
                 continue
             setattr(self, name, nn.Identity())
