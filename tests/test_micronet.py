@@ -329,6 +329,26 @@ def test_traced_shift_equals_the_gather(variant):
         assert not {node.kind() for node in traced.shift.graph.nodes()} & {"aten::reshape", "aten::view", "aten::where"}
 
 
+def test_onnx_graph_keeps_the_grouped_reshape(tmp_path):
+    """ONNX runtimes run NCHW, where the grouped reshape is the cheapest shift: ONNX exports record it (not the blend
+    of :func:`test_traced_shift_equals_the_gather`), and ONNX Runtime gives the gather's values."""
+    import onnx
+    import onnxruntime as ort
+
+    act = DynamicShiftMax(24, 4, 8).eval()
+
+    class Shift(torch.nn.Module):
+        def forward(self, x):
+            return act.shift(x)
+
+    x, path = torch.randn(1, 24, 5, 3), tmp_path / "shift.onnx"
+    torch.onnx.export(Shift(), (x,), str(path), dynamo=False)
+    ops = {node.op_type for node in onnx.load(str(path)).graph.node}
+    assert {"Reshape", "Concat"} <= ops and "Mul" not in ops
+    (y,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x.numpy()})
+    assert torch.equal(torch.from_numpy(y), x[:, shift_index(24, 4)])
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_fuse_folds_the_shuffles_next_to_pointwise_convolutions(variant):
     """After ``fuse()`` the only shuffles left follow a Dynamic Shift-Max that no pointwise convolution follows (none

@@ -180,10 +180,12 @@ class DynamicShiftMax(nn.Module):
         """Return ``x`` with every channel replaced by its neighbour in the next group (the last wraps to the first).
 
         Channel ``i * m + j`` of ``groups`` groups of ``m`` takes channel ``((i + 1) % groups) * m + (j + 1) % m``:
-        the groups rotate by one, then the channels within each group.
+        the groups rotate by one, then the channels within each group. ONNX graphs get this NCHW code (ONNX runtimes
+        run NCHW, where the grouped reshape is the cheapest); other traces (OpenVINO, TorchScript, NCNN) get
+        :meth:`_traced_shift`.
         """
         m = self.channels // self.groups
-        if torch.jit.is_tracing():
+        if torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export():
             return self._traced_shift(x, m)
         if is_channels_last(x):  # the same rotations on the NHWC view, so the result stays channels-last
             y = x.permute(0, 2, 3, 1)
@@ -199,7 +201,7 @@ class DynamicShiftMax(nn.Module):
         return y.reshape(x.shape)
 
     def _traced_shift(self, x: torch.Tensor, m: int) -> torch.Tensor:
-        """The shift as exported graphs record it: two rotations of all channels, blended by a constant channel mask.
+        """The shift as traces other than ONNX's record it: two rotations of all channels, blended by a channel mask.
 
         Channel ``k`` takes ``k + m + 1`` (next group, next channel), or ``k + 1`` when it is the last of its group
         (indices mod ``channels``). Unlike the grouped reshape of the eager code this keeps the spatial dimensions
