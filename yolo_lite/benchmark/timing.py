@@ -178,6 +178,12 @@ def _record(entries: Sequence[Entry], backend: str, times: dict[str, list[float]
         entry.row[f"{backend}_gflops_per_s"] = entry.row["gflops"] / median
 
 
+def _input(settings: dict, batch: int = 1) -> torch.Tensor:
+    """Return the run's input: ``batch`` images of uniform noise from the run's seed, NCHW."""
+    generator = torch.Generator().manual_seed(settings["seed"])
+    return torch.rand(batch, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+
+
 def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: str) -> None:
     """Latency at batch 1, throughput and peak memory at ``batch`` of every entry on one PyTorch backend.
 
@@ -194,13 +200,7 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
         else deepcopy(e.model).to(device, dtype, memory_format=layout)
         for e in entries
     }
-    generator = torch.Generator().manual_seed(settings["seed"])
-    x1, xb = (
-        torch.rand(n, 3, settings["imgsz"], settings["imgsz"], generator=generator)
-        .to(device, dtype)
-        .contiguous(memory_format=layout)
-        for n in (1, settings["batch"])
-    )
+    x1, xb = (_input(settings, n).to(device, dtype).contiguous(memory_format=layout) for n in (1, settings["batch"]))
     sync, batch = SYNC[device], settings["batch"]
     with torch.inference_mode():
         times = time_interleaved(
@@ -223,12 +223,6 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
         entry.row[f"{backend}_ips"] = batch / float(np.median(bulk[name]))
         entry.row[f"{backend}_peak_mb"] = PEAK_BYTES[device](models[name], xb) / MB
     del models
-
-
-def _input(settings: dict) -> torch.Tensor:
-    """Return the run's batch-1 input image: uniform noise from the run's seed, NCHW."""
-    generator = torch.Generator().manual_seed(settings["seed"])
-    return torch.rand(1, 3, settings["imgsz"], settings["imgsz"], generator=generator)
 
 
 def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:

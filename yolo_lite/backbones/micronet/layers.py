@@ -211,6 +211,5 @@ class DynamicShiftMax(nn.Module):
         c, skip = self.channels, (m + 1) % self.channels
         across = torch.cat([x[:, skip:], x[:, :skip]], 1) if skip else x
         within = torch.cat([x[:, 1:], x[:, :1]], 1)
-        last = [[[float(k % m == m - 1)]] for k in range(c)]  # (c, 1, 1): built as constants, no ops in the graph
-        keep = [[[1.0 - flag[0][0]]] for flag in last]
-        return across * x.new_tensor([keep]) + within * x.new_tensor([last])
+        last = [float(k % m == m - 1) for k in range(c)]  # nested to (1, c, 1, 1) as constants: no reshape op traced
+        return across * x.new_tensor([[[[1.0 - f]] for f in last]]) + within * x.new_tensor([[[[f]] for f in last]])
