@@ -36,6 +36,8 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
+from .neck_rows import as_stock_rows, is_neck_name, swap_neck_blocks
+
 __all__ = [
     "BACKBONE_SLOTS",
     "HINTS",
@@ -86,15 +88,21 @@ def _check_module(row: int, name: object) -> None:
         if name.startswith("nn."):
             known = hasattr(torch.nn, name[3:])
         else:  # torchvision.ops.* is left to Ultralytics, which imports torchvision for it
-            known = name.startswith("torchvision.ops.") or name in vars(tasks) or _is_backbone_name(name)
+            known = (
+                name.startswith("torchvision.ops.")
+                or name in vars(tasks)
+                or _is_backbone_name(name)
+                or is_neck_name(name)
+            )
         if known:
             return
     from yolo_lite.backbones import list_backbones
+    from yolo_lite.necks import list_necks
 
     raise ValueError(
-        f"YAML row {row}: unknown module {name!r}. Use an Ultralytics module (Conv, C3k2, SPPF, nn.Upsample, ...) "
-        f"or, as the first backbone row, a yolo-lite backbone ({', '.join(list_backbones())}) or `timm` with a timm "
-        f"model name as its args"
+        f"YAML row {row}: unknown module {name!r}. Use an Ultralytics module (Conv, C3k2, SPPF, nn.Upsample, ...), "
+        f"a yolo-lite neck block ({', '.join(list_necks())}) or, as the first backbone row, a yolo-lite backbone "
+        f"({', '.join(list_backbones())}) or `timm` with a timm model name as its args"
     )
 
 
@@ -318,8 +326,13 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     return layers, save
 
 
+def _delegate(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.nn.Sequential, list[int]]:
+    """Build a model whose first row is not a yolo-lite backbone: Ultralytics' ``parse_model`` alone."""
+    return original(d, ch, verbose)
+
+
 def wrap_parse_model(original: Callable) -> Callable:
-    """Return ``parse_model`` that builds yolo-lite backbone rows and checks every YAML, else calls ``original``.
+    """Return ``parse_model`` that builds yolo-lite backbone and neck rows and checks every YAML, else calls ``original``.
 
     Args:
         original (Callable): Ultralytics' ``parse_model(d, ch, verbose=True)``.
@@ -331,14 +344,15 @@ def wrap_parse_model(original: Callable) -> Callable:
     @functools.wraps(original)
     def parse_model(d, ch, verbose=True):
         first_slots = check_rows(d)
+        stock, swaps = as_stock_rows(d, first_slots)
         try:
-            if first_slots == BACKBONE_SLOTS:
-                return _build(original, d, ch, verbose)
-            return original(d, ch, verbose)
+            layers, save = (_build if first_slots == BACKBONE_SLOTS else _delegate)(original, stock, ch, verbose)
         except Exception as e:
             error = row_error(original, e, d, first_slots)
             if error is None:
                 raise
             raise error from e
+        swap_neck_blocks(layers, swaps)
+        return layers, save
 
     return parse_model

@@ -23,8 +23,8 @@ import torch
 from timm.layers import trunc_normal_
 from torch import nn
 from ultralytics.utils.ops import make_divisible
-from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
+from .fusion import fold_batchnorm
 from .pretrained import read_state_dict
 
 __all__ = [
@@ -265,12 +265,7 @@ class Backbone(nn.Module):
         Returns:
             (Backbone): ``self``, fused.
         """
-        for module in self.modules():
-            if isinstance(module, nn.Sequential):
-                for i in range(len(module) - 1):
-                    if isinstance(module[i], nn.Conv2d) and isinstance(module[i + 1], nn.BatchNorm2d):
-                        module[i] = fuse_conv_and_bn(module[i], module[i + 1])
-                        module[i + 1] = nn.Identity()
+        fold_batchnorm(self)
         return self
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""Inference-time folding of channel permutations into the convolutions next to them.
+"""Inference-time folding: BatchNorm into the convolution before it, channel permutations into the convolutions next
+to them.
 
 A channel shuffle is a fixed permutation of channels. Next to a convolution it costs a full copy of the feature map,
 and in exported graphs its reshape and transpose make runtimes such as OpenVINO reorder the tensor's memory layout
@@ -20,8 +21,36 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
-__all__ = ["channel_order", "permuted_conv"]
+__all__ = ["channel_order", "fold_batchnorm", "permuted_conv"]
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold every BatchNorm2d that directly follows a Conv2d in an ``nn.Sequential`` of ``module`` into that conv.
+
+    Covers timm's ``ConvBN`` and conv-norm-act stacks: the conv takes the BN's scale and shift, the BN becomes
+    ``nn.Identity`` so that indices and parameter names stay. Outputs stay the same (allclose); running it twice
+    changes nothing.
+
+    Args:
+        module (nn.Module): Any module; it is changed in place.
+
+    Returns:
+        (nn.Module): ``module``.
+
+    Examples:
+        >>> block = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4).eval())
+        >>> isinstance(fold_batchnorm(block)[1], nn.Identity)
+        True
+    """
+    for sequence in module.modules():
+        if isinstance(sequence, nn.Sequential):
+            for i in range(len(sequence) - 1):
+                if isinstance(sequence[i], nn.Conv2d) and isinstance(sequence[i + 1], nn.BatchNorm2d):
+                    sequence[i] = fuse_conv_and_bn(sequence[i], sequence[i + 1])
+                    sequence[i + 1] = nn.Identity()
+    return module
 
 
 def channel_order(permutation: nn.Module, channels: int) -> torch.Tensor:
