@@ -9,6 +9,7 @@ from pathlib import Path
 
 __all__ = [
     "CFG_DIR",
+    "HEADS",
     "TASK_SUFFIXES",
     "is_shipped",
     "model_task",
@@ -19,6 +20,7 @@ __all__ = [
 
 CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
 SCALES = "nslmx"
+HEADS = ("yolo11", "yolo26")  # Ultralytics' model whose neck and head a shipped YAML keeps: yolo11<scale>-<tag>.yaml
 TASK_SUFFIXES = {"segment": "seg", "pose": "pose", "obb": "obb", "classify": "cls"}  # Ultralytics' file-name tasks
 
 
@@ -87,10 +89,11 @@ def is_shipped(name: str | Path) -> bool:
 
 
 def shipped_models(scale: str, task: str = "detect") -> list[str]:
-    """Return the names of every shipped model of ``task`` at ``scale``, sorted: ``yolo11{scale}-{tag}.yaml`` per tag.
+    """Return the names of every shipped model of ``task`` at ``scale``, sorted: ``<head>{scale}-{tag}.yaml`` per tag.
 
-    A tag is shipped for every scale as ``yolo11-{tag}.yaml`` or for one scale as ``yolo11{scale}-{tag}.yaml``; a
-    task's tags start with its suffix (``seg-starnet``, see :func:`model_task`).
+    A tag is shipped for every scale as ``<head>-{tag}.yaml`` or for one scale as ``<head>{scale}-{tag}.yaml``, where
+    ``<head>`` is one of :data:`HEADS` (``yolo11``, ``yolo26``: the Ultralytics model whose neck and head it keeps);
+    a task's tags start with its suffix (``seg-starnet``, see :func:`model_task`).
 
     Args:
         scale (str): A scale letter, one of ``nslmx``.
@@ -103,8 +106,10 @@ def shipped_models(scale: str, task: str = "detect") -> list[str]:
         >>> "yolo11n-starnet.yaml" in shipped_models("n"), "yolo11n-seg-starnet.yaml" in shipped_models("n", "segment")
         (True, True)
     """
-    names = {p.name.replace("yolo11-", f"yolo11{scale}-", 1) for p in CFG_DIR.glob("yolo11-*.yaml")}
-    names |= {p.name for p in CFG_DIR.glob(f"yolo11{scale}-*.yaml")}
+    names = set()
+    for head in HEADS:
+        names |= {p.name.replace(f"{head}-", f"{head}{scale}-", 1) for p in CFG_DIR.glob(f"{head}-*.yaml")}
+        names |= {p.name for p in CFG_DIR.glob(f"{head}{scale}-*.yaml")}
     return sorted(name for name in names if model_task(name) == task)
 
 

@@ -1,12 +1,20 @@
-"""Write the segment, pose, obb, classify and RT-DETR YAMLs of every shipped family from its detection YAMLs.
+"""Write the YOLO26 detection YAMLs from their design table, and every task and RT-DETR YAML from the detection ones.
 
-Each task YAML takes its detection twin's backbone (same variant per scale, same rows 0-6) and Ultralytics' own head
-for the task (``yolo11-seg/pose/obb/cls.yaml``), so the task files never drift from the detection ones. Run from the
-repository root after changing a detection YAML; the tests run ``--check``:
+The YOLO11 detection YAMLs (``cfg/yolo11{n,s,m,l,x}-<family>.yaml``) are written by hand; the YOLO26 ones
+(``cfg/yolo26{n,s,m,l,x}-<family>.yaml``: a backbone row, then Ultralytics' yolo26.yaml from SPPF on, its neck's C3k2
+rows optionally a yolo-lite neck block) come from :data:`YOLO26_DESIGN`. Each task YAML takes its detection twin's
+backbone and neck (same rows 0-18) and Ultralytics' own head for the task (``yolo11-seg/pose/obb/cls.yaml``,
+``yolo26-seg/pose/obb.yaml``), so the task files never drift from the detection ones. Run from the repository root
+after changing a detection YAML or the table; the tests run ``--check``:
 
-    python tools/make_task_cfg.py          # (re)writes cfg/yolo11{n,s,m,l,x}-{seg,pose,obb,cls}-<family>.yaml
+    python tools/make_task_cfg.py          # (re)writes cfg/yolo26{n,s,m,l,x}-<family>.yaml,
+                                           # cfg/yolo11{n,s,m,l,x}-{seg,pose,obb,cls}-<family>.yaml,
+                                           # cfg/yolo26{n,s,m,l,x}-{seg,pose,obb}-<family>.yaml
                                            # and cfg/rtdetr-<family>.yaml
     python tools/make_task_cfg.py --check  # exits 1 and names the files that differ from what it would write
+
+YOLO26 has no classify twin: yolo26-cls.yaml is YOLO11-cls's network (no neck, the same Classify head), so
+``yolo11<scale>-cls-<family>.yaml`` is the classifier for either.
 """
 
 from __future__ import annotations
@@ -40,6 +48,84 @@ TASKS = {
     ),
     "cls": ("image classification", "classify", "classify", "nc: 1000 # number of classes", None),
 }
+
+# YOLO26: Ultralytics' scale constants (yolo26.yaml) and, per family and scale, the backbone row's module and args and
+# the block of the neck's C3k2 rows (C3k2, or a yolo-lite neck block of yolo_lite.necks), with the reason in a line.
+YOLO26_SCALES = {
+    "n": "[0.50, 0.25, 1024]", "s": "[0.50, 0.50, 1024]", "m": "[0.50, 1.00, 512]", "l": "[1.00, 1.00, 512]",
+    "x": "[1.00, 1.50, 512]",
+}
+YOLO26_DESIGN = {
+    "starnet": dict(
+        n=("starnet_s050", "[1, 1]", "C3k2"), s=("starnet_s2", "[1, 1]", "C3k2"), m=("starnet_s4", "[1, 1]", "C3k2"),
+        l=("starnet_s4", "[1, 1]", "C3k2"), x=("starnet_s4", "[1, 1]", "C3k2"),
+    ),
+    "fasternet": dict(
+        n=("fasternet_t0", "[0.5, 0.75]", "C3k2"), s=("fasternet_t1", "[1, 1]", "C3k2"),
+        m=("fasternet_t1", "[1, 1]", "C3k2"), l=("fasternet_t2", "[1, 1]", "C3k2"), x=("fasternet_s", "[1, 1]", "C3k2"),
+    ),
+    "micronet": dict(
+        n=("micronet_m2", "[1, 1]", "C3k2"), s=("micronet_m3", "[1, 1]", "C3k2"), m=("micronet_m3", "[1, 1]", "C3k2"),
+        l=("micronet_m3", "[1, 1]", "C3k2"), x=("micronet_m3", "[1, 1]", "C3k2"),
+    ),
+}
+YOLO26_WHY = {  # family -> the header's paragraph on how the table was chosen
+    "starnet": "Per scale the variant of the YOLO11 files (n: starnet_s050, s: starnet_s2, m-x: starnet_s4).",
+    "fasternet": "Per scale the variant of the YOLO11 files (n: fasternet_t0 at depth 0.5, width 0.75, s-m: "
+    "fasternet_t1, l: fasternet_t2, x: fasternet_s).",
+    "micronet": "Per scale the variant of the YOLO11 files (n: micronet_m2, s-x: micronet_m3).",
+}
+YOLO26_BODY = """\
+# Parameters
+nc: 80 # number of classes
+end2end: True # NMS-free: the one-to-one head's top detections are the output
+reg_max: 1 # DFL bins (1: boxes regressed directly, no DFL)
+scales: # this file is scale '{scale}' only
+  # [depth, width, max_channels]
+  {scale}: {constants}
+
+# {title} backbone
+backbone:
+  # [from, repeats, module, args]
+  - [-1, 1, {module}, {args}] # 0-4 P1/2, P2/4, P3/8, P4/16, P5/32
+  - [-1, 1, SPPF, [1024, 5, 3, True]] # 5
+  - [-1, 2, C2PSA, [1024]] # 6
+
+# YOLO26 head
+head:
+  - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 7
+  - [[-1, 3], 1, Concat, [1]] # 8 cat backbone P4
+  - [-1, 2, {neck}, [512, True]] # 9
+
+  - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 10
+  - [[-1, 2], 1, Concat, [1]] # 11 cat backbone P3
+  - [-1, 2, {neck}, [256, True]] # 12 (P3/8-small)
+
+  - [-1, 1, Conv, [256, 3, 2]] # 13
+  - [[-1, 9], 1, Concat, [1]] # 14 cat head P4
+  - [-1, 2, {neck}, [512, True]] # 15 (P4/16-medium)
+
+  - [-1, 1, Conv, [512, 3, 2]] # 16
+  - [[-1, 6], 1, Concat, [1]] # 17 cat head P5
+  - [-1, 1, C3k2, [1024, True, 0.5, True]] # 18 (P5/32-large)
+
+  - [[12, 15, 18], 1, Detect, [nc]] # 19 Detect(P3, P4, P5)
+"""
+FAMILY_TITLES = {"starnet": "StarNet", "fasternet": "FasterNet", "micronet": "MicroNet"}
+
+# YOLO26's task heads (yolo26-seg/pose/obb.yaml): task suffix -> (nc line(s), head row replacing Detect)
+YOLO26_TASKS = {
+    "seg": ("nc: 80 # number of classes", "  - [[12, 15, 18], 1, Segment26, [nc, 32, 256]] # 19 Segment26(P3, P4, P5)"),
+    "pose": (
+        "nc: 80 # number of classes\n"
+        "kpt_shape: [17, 3] # number of keypoints, number of dims (2 for x,y or 3 for x,y,visible)",
+        "  - [[12, 15, 18], 1, Pose26, [nc, kpt_shape]] # 19 Pose26(P3, P4, P5)",
+    ),
+    "obb": ("nc: 80 # number of classes", "  - [[12, 15, 18], 1, OBB26, [nc, 1]] # 19 OBB26(P3, P4, P5)"),
+}
+SLOTS = """\
+# The backbone row fills layer slots 0-4 with its features at strides 2, 4, 8, 16, 32 (slot 2 = P3/8, slot 3 = P4/16,
+# slot 4 = P5/32; a backbone without a stride-2 feature leaves slot 0 empty); the rows after it are numbered from 5."""
 
 # Classify has no neck, so a scale's classifier grows only with its backbone: each scale takes the variant whose
 # model is nearest stock YOLO11-cls's parameter count (n 2.8M, s 6.7M, m 11.6M, l 14.1M, x 29.6M), the next larger
@@ -91,21 +177,65 @@ def _detect_parts(text: str) -> tuple[str, list[str], str, str]:
     return header[0], paper, scales, backbone_row
 
 
-def task_yaml(detect_text: str, scale: str, family: str, task: str) -> str:
+def _fill(text: str) -> list[str]:
+    """Return ``text`` wrapped as YAML comment lines of at most 120 characters."""
+    return textwrap.fill(text, width=118, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False).split(
+        "\n"
+    )
+
+
+def yolo26_yaml(yolo11_text: str, scale: str, family: str) -> str:
+    """Return ``yolo26<scale>-<family>.yaml``'s text from :data:`YOLO26_DESIGN`.
+
+    Args:
+        yolo11_text (str): The family's shipped YOLO11 detection YAML (for its header's paper lines).
+        scale (str): Model scale, one of ``nslmx``.
+        family (str): Backbone family tag, e.g. ``"starnet"``.
+
+    Returns:
+        (str): The YAML text.
+    """
+    _, paper, _, _ = _detect_parts(yolo11_text)
+    module, args, neck = YOLO26_DESIGN[family][scale]
+    name = f"yolo26{scale}-{family}.yaml"
+    depth, width = (float(v) for v in args.strip("[]").split(","))
+    network = "paper's network, width 1" if depth == width == 1 else f"depth {depth:g}, width {width:g}"
+    blocks = "" if neck == "C3k2" else f", {neck} neck"
+    about = (
+        "YOLO26's NMS-free, DFL-free neck and head (Ultralytics' yolo26.yaml from SPPF on) over the backbone row"
+        + (f"; the neck's C3k2 rows are {neck} (yolo_lite.necks), C3k2 with the family's own block inside. " if blocks
+           else ". ")
+        + YOLO26_WHY[family]
+    )
+    header = [
+        f"# yolo-lite: YOLO26{scale} detection, {module} backbone ({network}){blocks} from scratch", *paper,
+        f"# Usage: YOLO(\"{name}\") or `yolo detect train model={name} ...`", "#", *_fill(about), SLOTS,
+    ]
+    body = YOLO26_BODY.format(
+        scale=scale, constants=YOLO26_SCALES[scale], title=FAMILY_TITLES[family], module=module, args=args, neck=neck
+    )
+    return "\n".join(header) + "\n\n" + body
+
+
+def task_yaml(detect_text: str, scale: str, family: str, task: str, head: str = "yolo11") -> str:
     """Return the ``task`` YAML text for ``family`` at ``scale`` from the detection YAML's text.
 
     Args:
-        detect_text (str): The shipped ``yolo11<scale>-<family>.yaml``.
+        detect_text (str): The shipped ``<head><scale>-<family>.yaml``.
         scale (str): Model scale, one of ``nslmx``.
         family (str): Backbone family tag, e.g. ``"starnet"``.
-        task (str): Task suffix, a key of :data:`TASKS`.
+        task (str): Task suffix, a key of :data:`TASKS` (of :data:`YOLO26_TASKS` for YOLO26).
+        head (str): ``"yolo11"`` or ``"yolo26"``: whose neck and task heads the files keep.
 
     Returns:
         (str): The YAML text.
     """
     title, ultralytics_task, docs, nc, head_row = TASKS[task]
+    if head == "yolo26":
+        nc, head_row = YOLO26_TASKS[task]
+        nc += "".join(f"\n{line}" for line in re.findall(r"^(?:end2end|reg_max):.*$", detect_text, re.M))
     title_line, paper, scales, backbone_row = _detect_parts(detect_text)
-    name = f"yolo11{scale}-{task}-{family}.yaml"
+    name = f"{head}{scale}-{task}-{family}.yaml"
     usage = f"# Usage: YOLO(\"{name}\") or `yolo {ultralytics_task} train model={name} ...`"
     first = title_line.replace(" detection,", f" {title},")
     if task == "cls":
@@ -120,8 +250,8 @@ def task_yaml(detect_text: str, scale: str, family: str, task: str) -> str:
         )
     else:
         origin = (
-            f"The backbone and neck are those of yolo11{scale}-{family}.yaml (detection); the head is Ultralytics' "
-            f"yolo11-{task}.yaml's."
+            f"The backbone and neck are those of {head}{scale}-{family}.yaml (detection); the head is Ultralytics' "
+            f"{head}-{task}.yaml's."
         )
     origin = textwrap.fill(origin, width=118, initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False)
     lines = [first, *paper, usage, origin, f"# Task docs: https://docs.ultralytics.com/tasks/{docs}"]
@@ -196,6 +326,10 @@ def main() -> int:
             detect_text = (CFG / f"yolo11{scale}-{family}.yaml").read_text()
             for task in TASKS:
                 files[CFG / f"yolo11{scale}-{task}-{family}.yaml"] = task_yaml(detect_text, scale, family, task)
+            yolo26_text = files[CFG / f"yolo26{scale}-{family}.yaml"] = yolo26_yaml(detect_text, scale, family)
+            for task in YOLO26_TASKS:
+                path = CFG / f"yolo26{scale}-{task}-{family}.yaml"
+                files[path] = task_yaml(yolo26_text, scale, family, task, head="yolo26")
         files[CFG / f"rtdetr-{family}.yaml"] = rtdetr_yaml(detect_text, family)
     for path, text in files.items():
         if check:
