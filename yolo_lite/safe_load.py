@@ -6,7 +6,8 @@ and torch.nn's; a yolo-lite checkpoint also references the backbone's classes. T
 registered variant is built (at small multipliers, which change channels and block counts but no class), pickled
 as it is and fused, and torch's own scanner (:func:`torch.serialization.get_unsafe_globals_in_checkpoint`) lists
 what the pickle references: our classes (``yolo_lite.backbones.starnet.StarNet``, MicroNet's block config), the
-timm blocks they are built from, and torch.nn layers.
+timm blocks they are built from, and torch.nn layers. The neck blocks (``C3k2_Faster``, ``C3k2_Star``) are read the
+same way.
 
 A :class:`~yolo_lite.backbones.timm_backbone.TimmBackbone` may hold any timm model, so a checkpoint that references
 it may also reference timm's and torch.nn's layers (``nn.Module`` subclasses defined there), timm's ``Format`` enum
@@ -33,7 +34,7 @@ from typing import IO
 import torch
 from torch import nn
 
-__all__ = ["allow_checkpoint_classes", "backbone_classes", "checkpoint_classes", "pickled_globals"]
+__all__ = ["allow_checkpoint_classes", "backbone_classes", "checkpoint_classes", "neck_classes", "pickled_globals"]
 
 SCAN_MULTIPLIER = 0.01  # depth and width of the variants pickled for the scan: the fewest, narrowest layers
 TIMM_BACKBONE = "yolo_lite.backbones.timm_backbone.TimmBackbone"
@@ -87,6 +88,32 @@ def backbone_classes() -> dict[str, type]:
         for variant in list_backbones():
             backbone = get_backbone(variant)(SCAN_MULTIPLIER, SCAN_MULTIPLIER)
             names |= pickled_globals(backbone) | pickled_globals(backbone.fuse())
+    return _classes(names)
+
+
+@functools.cache
+def neck_classes() -> dict[str, type]:
+    """Return every class that a pickled neck block (:mod:`yolo_lite.necks`) references, plain or fused.
+
+    Each registered block is built in all three forms of its inner blocks (plain, ``c3k``, ``attn``), as
+    :func:`backbone_classes` builds the backbones.
+
+    Returns:
+        (dict[str, type]): ``{"module.QualName": class}``.
+    """
+    from yolo_lite.necks import get_neck, list_necks
+
+    names = set()
+    with torch.random.fork_rng(devices=[]):
+        for name in list_necks():
+            for c3k, attn in ((False, False), (True, False), (False, True)):
+                block = get_neck(name)(64, 64, 1, c3k, 0.5, attn)
+                names |= pickled_globals(block) | pickled_globals(block.fuse())
+    return _classes(names)
+
+
+def _classes(names: set[str]) -> dict[str, type]:
+    """Return the classes pickled under ``names``, by name; functions and other non-class globals are left out."""
     classes = {name: _resolve(name) for name in sorted(names)}
     return {name: cls for name, cls in classes.items() if cls is not None}
 
@@ -102,7 +129,7 @@ def _timm_class(name: str) -> type | None:
 
 
 def checkpoint_classes(file: str | PathLike | IO[bytes]) -> list[tuple[type, str]]:
-    """Return the yolo-lite classes, and those of the layers our backbones hold, that checkpoint ``file`` references.
+    """Return the yolo-lite classes, and those of the layers our backbones and necks hold, that ``file`` references.
 
     Args:
         file (str | PathLike | IO[bytes]): A ``torch.save`` archive (a file path or an open binary file).
@@ -132,7 +159,7 @@ def checkpoint_classes(file: str | PathLike | IO[bytes]) -> list[tuple[type, str
         return []
     if not any(name.startswith("yolo_lite.") for name in needed):
         return []
-    allowed = backbone_classes()
+    allowed = {**backbone_classes(), **neck_classes()}
     pairs = [(allowed[name], name) for name in needed if name in allowed]
     if TIMM_BACKBONE in needed:
         pairs += [(cls, name) for name in needed if name not in allowed and (cls := _timm_class(name)) is not None]
