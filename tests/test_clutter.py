@@ -12,7 +12,7 @@ from yolo_lite.data import CLUTTER_CLASSES, make_clutter_dataset
 from yolo_lite.data.clutter import MIN_VISIBLE, SIZE_BUCKETS, clutter_scene, size_bucket
 
 IMGSZ = 160
-SCENES = 400  # enough objects (~2,400) for the spread checks to hold with a wide margin
+SCENES = 400  # enough objects (~1,600) for the spread checks to hold with a wide margin
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +59,9 @@ def test_sizes_span_small_to_large(scenes):
     boxes = [o.box for _, objs in scenes for o in objs]
     buckets = Counter(size_bucket(box, IMGSZ) for box in boxes)
     shares = {name: buckets[name] / len(boxes) for name, _ in SIZE_BUCKETS}
-    assert shares["small"] > 0.25 and shares["medium"] > 0.25 and shares["large"] > 0.15, shares
+    assert shares["small"] > 0.1 and shares["medium"] > 0.3 and shares["large"] > 0.2, shares
     sides = [max(x2 - x1, y2 - y1) for x1, y1, x2, y2 in boxes]
-    assert min(sides) <= 0.06 * IMGSZ and max(sides) >= 0.45 * IMGSZ
+    assert min(sides) <= 0.07 * IMGSZ and max(sides) >= 0.5 * IMGSZ
 
 
 def test_occlusion_and_labels_match_pixels(scenes):
@@ -69,7 +69,7 @@ def test_occlusion_and_labels_match_pixels(scenes):
     assert all(MIN_VISIBLE <= o.visible <= 1 for o in objects)
     assert np.mean([o.visible < 1 for o in objects]) > 0.15  # many objects are partly covered
     counts = [len(objs) for _, objs in scenes]
-    assert min(counts) >= 0 and max(counts) >= 8 and np.mean(counts) > 4
+    assert max(counts) >= 7 and np.mean(counts) > 3.5
     for image, objs in scenes[:50]:
         for o in objs:
             x1, y1, x2, y2 = o.box
