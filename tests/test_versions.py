@@ -55,6 +55,25 @@ def test_unsupported_ultralytics_is_refused_at_patch_time(monkeypatch, installed
     assert message.endswith('pip install "ultralytics>=8.3.0,<9"')
 
 
+def test_ultralytics_not_imported_yet_is_checked_from_its_metadata(monkeypatch):
+    """`import yolo_lite` before Ultralytics checks the installed release without importing it."""
+
+    class Installed:
+        version = "8.2.103"
+
+        def locate_file(self, name):
+            return Path("/site-packages") / name
+
+    distribution = versions.metadata.distribution
+    monkeypatch.delitem(sys.modules, "ultralytics")
+    monkeypatch.setattr(
+        versions.metadata, "distribution", lambda name: Installed() if name == "ultralytics" else distribution(name)
+    )
+    with pytest.raises(ImportError, match=r"ultralytics 8\.2\.103 is installed \(/site-packages/ultralytics\)\."):
+        versions.check_versions()
+    assert "ultralytics" not in sys.modules
+
+
 def test_old_timm_is_refused(monkeypatch):
     for supported in ("8.3.0", "8.3.59", "8.4.190", "8.99.0.dev3"):
         versions.check_versions(ultralytics_version=supported, timm_version="1.0.16")
