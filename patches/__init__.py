@@ -22,6 +22,7 @@ imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_loa
 loading stay allowed after :func:`revert`, as Ultralytics' own do (torch keeps one process-wide list).
 
 Examples:
+    >>> from ultralytics.nn import tasks
     >>> from yolo_lite import patches
     >>> patches.apply()
     >>> patches.is_applied()

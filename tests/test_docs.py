@@ -78,7 +78,7 @@ def command(example: Example) -> list[str]:
         return [sys.executable, "-c", example.code]
     lines = re.sub(r"\\\n\s*", " ", example.code).splitlines()  # one line per command
     if example.kind == "ci-args":
-        commands = [line.split(" #")[0].rstrip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        commands = [line.split(" #")[0].rstrip() for line in lines if line.strip() and line.lstrip()[0] != "#"]
         lines = [f"{line} {example.text}" for line in commands]
     return ["bash", "-e", "-o", "pipefail", "-c", "\n".join(lines)]
 

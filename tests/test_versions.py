@@ -1,7 +1,7 @@
 """The Ultralytics and timm releases yolo-lite supports: the check at patch time, the ranges, each release's paths.
 
 ``tools/check_versions.py`` runs the smoke test on the installed (newest tested) release here; maintainers run it on
-the oldest and the ones between (README, "Supported versions").
+the oldest and the ones between (docs/versions.md).
 """
 
 from __future__ import annotations

@@ -171,7 +171,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])}; rtdetr: l)")
     bench.add_argument(
-        "--imgsz", type=int, help="image size of the timings, a multiple of 32 (default: 640, 224 for --task classify)"
+        "--imgsz",
+        type=int,
+        help="image size of the timings, a multiple of 32; below 320 latency says little about 640 px, and the run "
+        "warns (default: 640, 224 for --task classify)",
     )
     bench.add_argument("--rounds", type=int, help=f"timed rounds at batch 1 (default: {full['rounds']})")
     bench.add_argument("--warmup", type=int, help=f"untimed warm-up rounds (default: {full['warmup']})")

@@ -20,7 +20,9 @@ import importlib
 # the formats and models for its --help without importing torch and Ultralytics.
 _EXPORTS = {
     "compare": ("Outputs", "check_export", "match_detections", "perturbed_shift", "reference_outputs", "run_exported"),
-    "formats": ("CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32"),
+    "formats": (
+        "CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32",
+    ),
     "reference": ("build_reference", "calibrate", "image_tensor"),
     "run": ("run_export_matrix",),
 }
