@@ -27,7 +27,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 README_MAX_LINES = 200
 RUN = ("python", "bash")  # the languages of examples; other blocks (yaml, text) are not run
 MARKER = re.compile(r"^\s*<!--\s*example:\s*(?P<kind>[\w-]+)\s*:\s*(?P<text>.*?)\s*-->\s*$", re.MULTILINE)  # a line
-FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>[\w+-]*)\s*$")
+FENCE = re.compile(r"^\s*```(?P<lang>[\w+-]*)\s*$")
 RUNNABLE_ALIASES = {"py", "python3", "sh", "shell", "console", "zsh"}  # spell these python or bash, so they run
 
 
@@ -76,11 +76,17 @@ def command(example: Example) -> list[str]:
     """Return the command that runs ``example`` (its ci-args appended to every command line of a bash block)."""
     if example.lang == "python":
         return [sys.executable, "-c", example.code]
-    lines = re.sub(r"\\\n\s*", " ", example.code).splitlines()  # one line per command
+    lines = re.sub(r"\s*\\\n\s*", " ", example.code).splitlines()  # one line per command
     if example.kind == "ci-args":
         commands = [line.split(" #")[0].rstrip() for line in lines if line.strip() and line.lstrip()[0] != "#"]
         lines = [f"{line} {example.text}" for line in commands]
     return ["bash", "-e", "-o", "pipefail", "-c", "\n".join(lines)]
+
+
+def test_ci_args_go_after_each_command():
+    code = "# the long run\npython examples/demo.py  # 15 epochs\nyolo-lite benchmark \\\n    --scales n\n"
+    example = Example(ROOT / "README.md", 1, "bash", code, kind="ci-args", text="--quick")
+    assert command(example)[-1] == "python examples/demo.py --quick\nyolo-lite benchmark --scales n --quick"
 
 
 def test_readme_is_short():
