@@ -1,8 +1,11 @@
 """Apply yolo-lite's patches in processes that never import ``yolo_lite``: the ``yolo`` CLI, DDP workers, unpickling.
 
 Python runs this at startup through ``yolo_lite-autoload.pth``. It imports nothing beyond ``os`` and ``sys``: it puts
-a one-shot finder on ``sys.meta_path``, and when ``ultralytics.nn.tasks`` is imported, lets it load and then imports
-``yolo_lite``, which applies the patches. ``YOLO_LITE_AUTOLOAD=0`` in the environment switches it off.
+a one-shot finder on ``sys.meta_path``, and when ``ultralytics.nn.tasks`` is imported, lets it load and then applies
+the patches (``yolo_lite.patches.apply()``). ``YOLO_LITE_AUTOLOAD=0`` in the environment switches it off.
+
+``yolo_lite.patches.apply()`` arms the same finder (:func:`install`) when Ultralytics is not imported yet, so that
+``import yolo_lite`` imports neither torch nor Ultralytics and the patches still come before any Ultralytics model.
 """
 
 import os
@@ -26,7 +29,9 @@ class _PatchingLoader:
     def exec_module(self, module):
         self.loader.exec_module(module)
         try:
-            import yolo_lite  # noqa: F401  (applies the patches)
+            from yolo_lite import patches  # importing yolo_lite applies the patches unless it was imported before
+
+            patches.apply()
         except Exception as e:  # a broken plugin must not take Ultralytics down with it
             import warnings
 
@@ -49,5 +54,17 @@ class _TasksFinder:
         return None
 
 
-if os.environ.get("YOLO_LITE_AUTOLOAD", "1") != "0" and TARGET not in sys.modules and _TasksFinder not in sys.meta_path:
-    sys.meta_path.insert(0, _TasksFinder)
+def install() -> None:
+    """Arm the finder, unless ``ultralytics.nn.tasks`` is already imported or the finder is armed."""
+    if TARGET not in sys.modules and _TasksFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _TasksFinder)
+
+
+def uninstall() -> None:
+    """Disarm the finder if it is armed."""
+    if _TasksFinder in sys.meta_path:
+        sys.meta_path.remove(_TasksFinder)
+
+
+if os.environ.get("YOLO_LITE_AUTOLOAD", "1") != "0":
+    install()

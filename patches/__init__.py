@@ -22,6 +22,7 @@ imported it by name (``ultralytics.engine.model`` holds its own ``yaml_model_loa
 loading stay allowed after :func:`revert`, as Ultralytics' own do (torch keeps one process-wide list).
 
 Examples:
+    >>> from ultralytics.nn import tasks
     >>> from yolo_lite import patches
     >>> patches.apply()
     >>> patches.is_applied()
@@ -36,13 +37,9 @@ from __future__ import annotations
 import sys
 import threading
 
-from .checkpoint import wrap_torch_safe_load
-from .fuse import wrap_fuse
-from .init_weights import wrap_initialize_weights
-from .parse_model import wrap_parse_model
-from .predict import wrap_predict_once
+import _yolo_lite_autoload
+
 from .versions import check_versions
-from .yaml_lookup import wrap_yaml_model_load
 
 __all__ = ["apply", "is_applied", "revert"]
 
@@ -53,6 +50,13 @@ _patched: list[tuple[object, str, object, object]] = []  # (owner, attribute, or
 def _targets():
     """Yield ``(owner, attribute, wrapper_factory)`` for each patch."""
     from ultralytics.nn import tasks
+
+    from .checkpoint import wrap_torch_safe_load
+    from .fuse import wrap_fuse
+    from .init_weights import wrap_initialize_weights
+    from .parse_model import wrap_parse_model
+    from .predict import wrap_predict_once
+    from .yaml_lookup import wrap_yaml_model_load
 
     yield tasks, "parse_model", wrap_parse_model
     yield tasks.BaseModel, "_predict_once", wrap_predict_once
@@ -80,12 +84,17 @@ def _restore() -> None:
 
 
 def is_applied() -> bool:
-    """Return True while the patches are in place."""
+    """Return True while the wrappers are in place (from :func:`apply` on, once Ultralytics' tasks module is loaded)."""
     return bool(_patched)
 
 
 def apply() -> None:
     """Wrap Ultralytics' functions; a second call does nothing. Either every patch is applied or none is.
+
+    When ``ultralytics.nn.tasks`` is not imported yet, the versions are checked now (from the packages' metadata) and
+    the wrapping happens right after that module is first imported, by the one-shot import hook that the autoload
+    uses (:mod:`_yolo_lite_autoload`). So ``import yolo_lite`` imports neither torch nor Ultralytics, and every
+    Ultralytics model is still built patched.
 
     Raises:
         ImportError: The installed Ultralytics or timm is a release yolo-lite does not support (nothing is patched;
@@ -95,6 +104,9 @@ def apply() -> None:
         if _patched:
             return
         check_versions()
+        if _yolo_lite_autoload.TARGET not in sys.modules:
+            _yolo_lite_autoload.install()  # applies the patches once Ultralytics' tasks module has loaded
+            return
         try:
             for owner, attribute, wrap in _targets():
                 original = getattr(owner, attribute)
@@ -107,6 +119,7 @@ def apply() -> None:
 
 
 def revert() -> None:
-    """Restore the original Ultralytics objects (identity, not copies); a no-op when not applied."""
+    """Restore the original Ultralytics objects (identity, not copies), and disarm a pending :func:`apply`."""
     with _lock:
+        _yolo_lite_autoload.uninstall()
         _restore()

@@ -10,6 +10,7 @@ inside Ultralytics at the first forward pass. ``tools/check_versions.py`` runs t
 from __future__ import annotations
 
 import re
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -70,8 +71,9 @@ def _check(name: str, version: str, location: str, supported: tuple[str, str | N
 def check_versions(ultralytics_version: str | None = None, timm_version: str | None = None) -> None:
     """Raise an ImportError if the installed Ultralytics or timm is outside the supported range.
 
-    Ultralytics is already imported when the patches are applied, so its ``__version__`` is read; timm's version is
-    read from its package metadata, so timm is not imported (it loads only when a YAML names a backbone).
+    An imported Ultralytics is checked by its ``__version__``; one not imported yet (``import yolo_lite`` before
+    Ultralytics) and timm by their package metadata, so neither is imported here (timm loads only when a YAML names
+    a backbone).
 
     Args:
         ultralytics_version (str | None): The version to check instead of the installed one (for tests).
@@ -88,12 +90,20 @@ def check_versions(ultralytics_version: str | None = None, timm_version: str | N
         ...     print(str(e).split(": ")[-1])
         pip install "ultralytics>=8.3.0,<9"
     """
-    import ultralytics
+    module = sys.modules.get("ultralytics")
+    if module is not None:
+        version, location = module.__version__, str(Path(module.__file__).parent)
+    else:
+        version, location = _installed("ultralytics", ULTRALYTICS)
+    _check("ultralytics", ultralytics_version or version, location, ULTRALYTICS)
+    version, location = _installed("timm", TIMM)
+    _check("timm", timm_version or version, location, TIMM)
 
-    location = str(Path(ultralytics.__file__).parent)
-    _check("ultralytics", ultralytics_version or ultralytics.__version__, location, ULTRALYTICS)
+
+def _installed(name: str, supported: tuple[str, str | None]) -> tuple[str, str]:
+    """Return the version and location of the installed distribution ``name``, read from its metadata."""
     try:
-        dist = metadata.distribution("timm")
+        dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
-        raise ImportError(f'yolo-lite needs timm: pip install "{requirement("timm", TIMM)}"') from None
-    _check("timm", timm_version or dist.version, str(dist.locate_file("timm")), TIMM)
+        raise ImportError(f'yolo-lite needs {name}: pip install "{requirement(name, supported)}"') from None
+    return dist.version, str(dist.locate_file(name))

@@ -186,22 +186,29 @@ def test_torch_load_weights_only_with_checkpoint_classes(variant):
     assert (variant == "timm") == (TIMM_BACKBONE in pickled_globals(backbone))
 
 
-def test_missing_plugin_names_the_package_to_install(checkpoints, tmp_path):
+@pytest.mark.parametrize("autoinstall", ["1", "False"])
+def test_missing_plugin_names_the_module_and_installs_only_if_allowed(checkpoints, tmp_path, autoinstall):
+    """Where yolo_lite cannot be imported, Ultralytics' AutoInstall asks for the module's name, which pip reads as our
+    distribution's (never the unrelated `yololite`); with YOLO_AUTOINSTALL=False (docs: Sharing checkpoints) no pip or
+    uv runs at all. Either way the load ends naming the missing module."""
     code = WITHOUT_PLUGIN + (
         "from ultralytics.utils import checks\n"
         "checks.ONLINE = True  # reach the install step, which is recorded, not run\n"
         "from ultralytics import YOLO\n"
         f"YOLO({str(checkpoints['yolo_lite'])!r})\n"
     )
-    result = run_python(code, tmp_path, YOLO_LITE_AUTOLOAD="0", YOLO_AUTOINSTALL="1")
+    result = run_python(code, tmp_path, YOLO_LITE_AUTOLOAD="0", YOLO_AUTOINSTALL=autoinstall)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert "ModuleNotFoundError: No module named 'yolo_lite'" in output
     assert "appears to require 'yolo_lite'" in output  # Ultralytics' warning
     installs = [line.split() for line in result.stdout.splitlines() if line.startswith("PIP")]
-    assert installs and all("install" in command and "yolo_lite" in command for command in installs)  # the module's
-    ours = importlib.metadata.metadata("yolo_lite")["Name"]  # name, which pip reads as our distribution's
-    assert canonicalize_name("yolo_lite") == canonicalize_name(ours) == "yolo-lite"
+    if autoinstall == "False":
+        assert not installs and "AutoUpdate disabled by YOLO_AUTOINSTALL=False" in output
+    else:
+        assert installs and all("install" in command and "yolo_lite" in command for command in installs)
+    ours = importlib.metadata.metadata("yolo_lite")["Name"]  # the module's name is what pip reads as our distribution's
+    assert canonicalize_name("yolo_lite") == canonicalize_name(ours) == "yolo-lite" != canonicalize_name("yololite")
 
 
 def test_exported_models_need_no_plugin(trained, tmp_path):

@@ -72,7 +72,7 @@ def test_every_task_is_deterministic(task, tmp_path):
 
 
 def test_detect_pixels_and_labels_are_unchanged(tmp_path):
-    """The README's detect numbers were measured on these bytes: the refactor for other tasks must not move a pixel."""
+    """The docs' detect numbers were measured on these bytes: the refactor for other tasks must not move a pixel."""
     root = make_synthetic_dataset(tmp_path / "d", train=8, val=4, imgsz=IMGSZ, seed=0).parent
     digest = hashlib.sha256()
     for p in sorted(root.rglob("*")):

@@ -28,7 +28,7 @@ from yolo_lite.export_matrix import (
     reference_outputs,
     run_exported,
 )
-from yolo_lite.export_matrix.report import README_BEGIN, README_END, cell, merge_rows, readme_block, update_readme
+from yolo_lite.export_matrix.report import BLOCK_BEGIN, BLOCK_END, cell, merge_rows, page_block, update_page
 
 from .conftest import run_python
 
@@ -122,22 +122,27 @@ def test_report_cells_and_merge():
     assert [(r["format"], r["date"]) for r in merged] == [("onnx", "new"), ("mnn", "old")]
 
 
-def test_readme_section_is_generated(tmp_path):
-    """README's export matrix is what ``yolo-lite export-matrix`` wrote from docs/export/export.json."""
+def test_docs_section_is_generated(tmp_path):
+    """The deployment page's export matrix is what ``yolo-lite export-matrix --out docs/export --docs
+    docs/deployment.md`` wrote from docs/export/export.json; a page without the markers is refused."""
     report = json.loads((ROOT / "docs/export/export.json").read_text())
-    readme = (ROOT / "README.md").read_text()
-    assert f"{README_BEGIN}\n{readme_block(report)}\n{README_END}" in readme
+    page = (ROOT / "docs/deployment.md").read_text()
+    assert f"{BLOCK_BEGIN}\n{page_block(report, 'export/export.md')}\n{BLOCK_END}" in page
     assert {r["format"] for r in report["rows"]} >= set(CI_FORMATS) | set(SLOW_FORMATS)
 
-    no_markers = tmp_path / "README.md"
+    no_markers = tmp_path / "page.md"
     no_markers.write_text("# title\n")
     with pytest.raises(ValueError, match="has no generated section"):
-        update_readme(no_markers, "table")
+        update_page(no_markers, "table")
+    marked = tmp_path / "marked.md"
+    marked.write_text(f"# title\n{BLOCK_BEGIN}\nold\n{BLOCK_END}\nafter\n")
+    update_page(marked, "new")
+    assert marked.read_text() == f"# title\n{BLOCK_BEGIN}\nnew\n{BLOCK_END}\nafter\n"
 
 
 @pytest.mark.parametrize(
     "args, message",
-    [(["--imgsz", "50"], "imgsz must be a positive multiple of 32"), (["--readme", "missing.md"], "not found")],
+    [(["--imgsz", "50"], "imgsz must be a positive multiple of 32"), (["--docs", "missing.md"], "not found")],
 )
 def test_cli_rejects_bad_input(args, message, tmp_path, capsys):
     """Bad options are usage errors that say what to pass, before anything is built."""

@@ -60,7 +60,7 @@ def test_bad_args_raise_value_error(family, args):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_backbone_runs_channels_last_from_an_nchw_input(family):
-    """Every family lays its input out channels-last (oneDNN runs these backbones faster so on CPU: the README's
+    """Every family lays its input out channels-last (oneDNN runs these backbones faster so on CPU: the docs'
     benchmark), so its features, and the Ultralytics neck after it, run channels-last from a plain NCHW tensor."""
     model = DetectionModel(f"yolo11n-{family}.yaml", verbose=False).eval()
     x = torch.rand(1, 3, IMGSZ, IMGSZ)

@@ -11,6 +11,7 @@ from ultralytics.engine import model as engine_model
 from ultralytics.nn import tasks
 
 from yolo_lite import patches
+from yolo_lite.patches import yaml_lookup
 
 
 def _originals():
@@ -90,7 +91,7 @@ def test_failed_apply_changes_nothing(reverted, monkeypatch):
     def broken(original):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(patches, "wrap_yaml_model_load", broken)  # the last patch fails
+    monkeypatch.setattr(yaml_lookup, "wrap_yaml_model_load", broken)  # the last patch fails
     with pytest.raises(RuntimeError, match="boom"):
         patches.apply()
     assert not patches.is_applied()

@@ -1,7 +1,7 @@
 """The Ultralytics and timm releases yolo-lite supports: the check at patch time, the ranges, each release's paths.
 
 ``tools/check_versions.py`` runs the smoke test on the installed (newest tested) release here; maintainers run it on
-the oldest and the ones between (README, "Supported versions").
+the oldest and the ones between (docs/versions.md).
 """
 
 from __future__ import annotations
@@ -53,6 +53,25 @@ def test_unsupported_ultralytics_is_refused_at_patch_time(monkeypatch, installed
     assert f"ultralytics {installed} is installed ({Path(ultralytics.__file__).parent})" in message
     assert message.startswith("yolo-lite supports ultralytics>=8.3.0,<9, but")
     assert message.endswith('pip install "ultralytics>=8.3.0,<9"')
+
+
+def test_ultralytics_not_imported_yet_is_checked_from_its_metadata(monkeypatch):
+    """`import yolo_lite` before Ultralytics checks the installed release without importing it."""
+
+    class Installed:
+        version = "8.2.103"
+
+        def locate_file(self, name):
+            return Path("/site-packages") / name
+
+    distribution = versions.metadata.distribution
+    monkeypatch.delitem(sys.modules, "ultralytics")
+    monkeypatch.setattr(
+        versions.metadata, "distribution", lambda name: Installed() if name == "ultralytics" else distribution(name)
+    )
+    with pytest.raises(ImportError, match=r"ultralytics 8\.2\.103 is installed \(/site-packages/ultralytics\)\."):
+        versions.check_versions()
+    assert "ultralytics" not in sys.modules
 
 
 def test_old_timm_is_refused(monkeypatch):

@@ -233,8 +233,8 @@ def test_stock_row_that_fails_to_build_is_named_too():
 
 
 def test_try_backbone_rows_changes_row_0_and_nothing_else(tmp_path):
-    """tools/try_backbone_rows.py (how the README's "rows tried" were measured) writes copies that differ from the
-    base only in row 0's module and args, and that build with that backbone."""
+    """tools/try_backbone_rows.py (how the "rows tried" of docs/results.md were measured) writes copies that differ
+    from the base only in row 0's module and args, and that build with that backbone."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(

@@ -7,8 +7,8 @@ Each row replaces the module and args of row 0 of ``--base`` (a shipped YAML; th
 written to ``--out`` as ``yolo11<scale>-row<i>.yaml``. The copies and stock YOLO11 at the base's scale are then timed
 as ``yolo-lite benchmark`` times its PyTorch CPU backend (fused, batch 1, interleaved rounds, 2 threads, subnormals
 flushed, freed memory kept) and trained with the accuracy run's arguments (the synthetic set, 15 epochs at 128 px,
-seeds 0..N-1, deterministic): the table it prints is how the README's "rows tried" were measured. Shipping a row means
-editing the YAML by hand; this only measures.
+seeds 0..N-1, deterministic): the table it prints is how the "rows tried" of docs/results.md were measured. Shipping
+a row means editing the YAML by hand; this only measures.
 """
 
 from __future__ import annotations

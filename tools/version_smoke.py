@@ -64,6 +64,7 @@ def step_versions(state: dict) -> str:
     """
     import numpy as np
     import ultralytics
+    from ultralytics.nn import tasks  # noqa: F401  (the patches are applied once Ultralytics' tasks module loads)
     from ultralytics.utils import metrics
 
     import yolo_lite

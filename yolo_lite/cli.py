@@ -1,11 +1,13 @@
 """The ``yolo-lite`` command line: ``yolo-lite benchmark [options]`` and ``yolo-lite export-matrix [options]``.
 
-``yolo-lite COMMAND --help`` lists each command's options.
+``yolo-lite COMMAND --help`` lists each command's options, ``yolo-lite --version`` the installed versions. The parser
+is built from light modules only; torch, Ultralytics and the runtimes are imported when a command runs, so ``--help``
+and ``--version`` answer at once.
 
 Examples:
     >>> from yolo_lite.cli import main
     >>> main(["benchmark", "--quick", "--out", "runs/benchmark-quick"])  # doctest: +SKIP
-    >>> main(["export-matrix", "--ci", "--out", "runs/export", "--no-readme"])  # doctest: +SKIP
+    >>> main(["export-matrix", "--ci"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import shlex
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from .task_models import TASK_ALIASES, TASKS
 
@@ -61,7 +64,8 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
 
 def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     """Run :func:`yolo_lite.export_matrix.run_export_matrix`; report bad input as a usage error."""
-    from .export_matrix import CI_FORMATS, run_export_matrix
+    from .export_matrix import run_export_matrix
+    from .export_matrix.formats import CI_FORMATS
 
     formats = CI_FORMATS if args.ci else args.formats
     try:
@@ -71,7 +75,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
             imgsz=args.imgsz,
             seed=args.seed,
             out_dir=args.out,
-            readme=None if args.no_readme else args.readme,
+            docs=args.docs,
             work_dir=args.work_dir,
             command=shlex.join(["yolo-lite", *argv]),
         )
@@ -81,16 +85,15 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
 
 def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     """Add the ``export-matrix`` subcommand."""
-    from .export_matrix.formats import CI_FORMATS, FORMATS
-    from .export_matrix.run import DEFAULT_MODELS
+    from .export_matrix.formats import CI_FORMATS, DEFAULT_MODELS, FORMATS
 
     matrix = commands.add_parser(
         "export-matrix",
         help="export every family to ONNX, TorchScript, OpenVINO, NCNN, ... and compare the exports with PyTorch",
         description="Export one shipped model per backbone family to each format with Ultralytics' exporter, load "
         "each export with YOLO(path), compare raw outputs and final boxes with the PyTorch model, and write "
-        "export.md and export.json to --out and the matrix into the README's generated section. Rows of formats a run "
-        "leaves out are kept from the previous export.json, with their dates.",
+        "export.md and export.json to --out; --docs also writes the matrix into a docs page's generated section. "
+        "Rows of formats a run leaves out are kept from the export.json already in --out, with their dates.",
     )
     matrix.add_argument(
         "--models", nargs="+", default=list(DEFAULT_MODELS), help=f"shipped YAMLs (default: {' '.join(DEFAULT_MODELS)})"
@@ -105,16 +108,33 @@ def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     matrix.add_argument("--ci", action="store_true", help=f"only the formats CI tests: {' '.join(CI_FORMATS)}")
     matrix.add_argument("--imgsz", type=int, default=64, help="export and inference size (default: 64)")
     matrix.add_argument("--seed", type=int, default=0, help="seed of the models and the image (default: 0)")
-    matrix.add_argument("--out", default="docs/export", help="output directory (default: docs/export)")
-    matrix.add_argument("--readme", default="README.md", help="README to update (default: README.md)")
-    matrix.add_argument("--no-readme", action="store_true", help="leave the README alone")
+    matrix.add_argument("--out", default="runs/export-matrix", help="output directory (default: runs/export-matrix)")
+    matrix.add_argument(
+        "--docs",
+        metavar="PAGE",
+        help="markdown page whose generated section gets the matrix, e.g. docs/deployment.md (default: none)",
+    )
     matrix.add_argument("--work-dir", help="keep checkpoints and exports here (default: a temporary directory)")
     matrix.set_defaults(handler=_export_matrix, subparser=matrix)
+
+
+def _versions() -> str:
+    """Return yolo-lite's version and those of the packages it runs on, read from their metadata (nothing imported)."""
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    deps = ", ".join(f"{name} {version(name)}" for name in ("ultralytics", "torch", "timm"))
+    return f"yolo-lite {version('yolo-lite')} ({deps})"
 
 
 def _parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``yolo-lite`` and its subcommands."""
     parser = argparse.ArgumentParser(prog="yolo-lite", description="Lightweight backbones for Ultralytics YOLO11.")
+    parser.add_argument("--version", action="version", version=_versions(), help="show the versions and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     full = BENCHMARK_PRESETS["full"]
     bench = commands.add_parser(
@@ -151,7 +171,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])}; rtdetr: l)")
     bench.add_argument(
-        "--imgsz", type=int, help="image size of the timings, a multiple of 32 (default: 640, 224 for --task classify)"
+        "--imgsz",
+        type=int,
+        help="image size of the timings, a multiple of 32; below 320 latency says little about 640 px, and the run "
+        "warns (default: 640, 224 for --task classify)",
     )
     bench.add_argument("--rounds", type=int, help=f"timed rounds at batch 1 (default: {full['rounds']})")
     bench.add_argument("--warmup", type=int, help=f"untimed warm-up rounds (default: {full['warmup']})")

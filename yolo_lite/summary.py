@@ -1,5 +1,5 @@
-"""The README's tables: every backbone variant at width 1, the shipped YAMLs' backbones, and every shipped model next
-to stock YOLO11 (or RT-DETR) per scale, for any task.
+"""The docs' model tables: every backbone variant at width 1, the shipped YAMLs' backbones, and every shipped model
+next to stock YOLO11 (or RT-DETR) per scale, for any task.
 
 Run ``python -m yolo_lite.summary`` (add ``--imgsz 320``, ``--scales n s`` or ``--task segment``) to print the tables
 as markdown; ``--task`` takes ``detect`` (default), ``segment`` (or ``seg``), ``pose``, ``obb``, ``classify`` (or

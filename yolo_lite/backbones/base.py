@@ -161,7 +161,7 @@ def trunc_normal_init(module: nn.Module, std: float = 0.02) -> None:
     at zero; BatchNorm starts as the identity. The official StarNet code initialises only its Linear layers (its
     ``isinstance(m, nn.Linear or nn.Conv2d)`` is ``isinstance(m, nn.Linear)``) and timm's port leaves convolution
     biases at PyTorch's default; PyTorch's default Kaiming-uniform weights start these networks' convolutions far
-    larger, and from scratch under a YOLO head they then train worse (see the README's benchmark).
+    larger, and from scratch under a YOLO head they then train worse (see the benchmark results, docs/results.md).
 
     Args:
         module (nn.Module): The module to initialise; its children are left to ``apply``.

@@ -208,7 +208,7 @@ class FasterNet(Backbone):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Return every stage's output, strides 4, 8, 16, 32, in channels-last memory layout.
 
-        oneDNN runs the blocks' convolutions faster channels-last on CPU (see the README's benchmark), so the input is
+        oneDNN runs the blocks' convolutions faster channels-last on CPU (see docs/results.md), so the input is
         laid out that way first. Values are unchanged.
         """
         x = self.patch_embed(x.contiguous(memory_format=torch.channels_last))

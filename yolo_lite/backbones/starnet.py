@@ -77,7 +77,7 @@ class StarNet(Backbone):
         """Return the stem's and every stage's output, strides 2, 4, 8, 16, 32, in channels-last memory layout.
 
         The 7x7 depthwise convolutions are memory-bound and oneDNN runs them faster channels-last on CPU (see the
-        README's benchmark), so the input is laid out that way first. Values are unchanged.
+        benchmark results, docs/results.md), so the input is laid out that way first. Values are unchanged.
         """
         features = [x := self.stem(x.contiguous(memory_format=torch.channels_last))]
         for stage in self.stages:

@@ -31,6 +31,7 @@ from ultralytics.utils.torch_utils import get_flops, get_num_params
 from ..patches.parse_model import SKIP_ROW_WEIGHTS
 from ..patches.yaml_lookup import CFG_DIR, is_shipped, shipped_models
 from ..task_models import RTDETR, RTDETR_SCALE, shipped_task_models, stock_model, task_tag
+from ..third_party import quiet_exporters
 from .environment import no_autoinstall, quiet
 from .fields import FIELDS, MB, PREFIX, SCALES, STOCK, skip_reason
 
@@ -316,7 +317,7 @@ def prepare(
     )
     exported = {}
     for fmt in exports:
-        with no_autoinstall(), quiet():
+        with no_autoinstall(), quiet(), quiet_exporters():
             exported[fmt] = Path(
                 model_class(name)(checkpoint).export(
                     format=fmt, imgsz=imgsz, batch=1, dynamic=False, device="cpu", **EXPORT_ARGS[fmt]

@@ -3,37 +3,43 @@
 ``yolo-lite export-matrix`` (:func:`run_export_matrix`) builds one shipped model per family with a calibrated head
 (:mod:`.reference`), exports it with ``model.export(format=...)`` to each format of :data:`FORMATS` (:mod:`.formats`:
 options, runtime settings, tolerances), loads each export with ``YOLO(path)`` and compares raw outputs and final boxes
-with the PyTorch checkpoint (:mod:`.compare`), then writes ``docs/export/export.md``/``.json`` and the README's
-"Deployment / Export" table (:mod:`.report`). ``tests/test_export.py`` runs the same comparison for the CI formats.
+with the PyTorch checkpoint (:mod:`.compare`), then writes ``export.md`` and ``export.json`` (default folder
+``runs/export-matrix``) and, when asked, the matrix into a docs page (:mod:`.report`; the project's own run writes
+``docs/export`` and ``docs/deployment.md``). ``tests/test_export.py`` runs the same comparison for the CI formats.
 
 Examples:
     >>> from yolo_lite.export_matrix import CI_FORMATS, run_export_matrix
     >>> CI_FORMATS
     ('onnx', 'onnx-dynamic', 'torchscript', 'openvino', 'ncnn')
-    >>> run_export_matrix(formats=CI_FORMATS, out_dir="runs/export", readme=None)  # doctest: +SKIP
+    >>> run_export_matrix(formats=CI_FORMATS, out_dir="runs/export-matrix")  # doctest: +SKIP
 """
 
-from .compare import Outputs, check_export, match_detections, perturbed_shift, reference_outputs, run_exported
-from .formats import CI_FORMATS, FORMATS, SLOW_FORMATS, ExportFormat, get_format, openvino_f32
-from .reference import build_reference, calibrate, image_tensor
-from .run import DEFAULT_MODELS, run_export_matrix
+import importlib
 
-__all__ = [
-    "CI_FORMATS",
-    "DEFAULT_MODELS",
-    "FORMATS",
-    "SLOW_FORMATS",
-    "ExportFormat",
-    "Outputs",
-    "build_reference",
-    "calibrate",
-    "check_export",
-    "get_format",
-    "image_tensor",
-    "match_detections",
-    "openvino_f32",
-    "perturbed_shift",
-    "reference_outputs",
-    "run_export_matrix",
-    "run_exported",
-]
+# Names this package exports, by submodule. They are imported on first access (PEP 562), so that the CLI can read
+# the formats and models for its --help without importing torch and Ultralytics.
+_EXPORTS = {
+    "compare": ("Outputs", "check_export", "match_detections", "perturbed_shift", "reference_outputs", "run_exported"),
+    "formats": (
+        "CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32",
+    ),
+    "reference": ("build_reference", "calibrate", "image_tensor"),
+    "run": ("run_export_matrix",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    """Import the submodule that defines ``name`` and return it from there."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_MODULE_OF[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """List the module's names, the lazily imported ones included."""
+    return sorted({*globals(), *__all__})

@@ -22,7 +22,16 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["CI_FORMATS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32"]
+__all__ = ["CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32"]
+
+# The matrix's models: one shipped model per backbone family at scale n, plus a timm backbone (built without its
+# ImageNet weights).
+DEFAULT_MODELS = (
+    "yolo11n-starnet.yaml",
+    "yolo11n-fasternet.yaml",
+    "yolo11n-micronet.yaml",
+    "yolo11n-mobilenetv4-imagenet.yaml",
+)
 
 F32 = dict(box_tol=0.1, score_tol=1e-3)  # float32 runtimes
 REPORTED = dict(box_tol=None, score_tol=None)  # reduced precision: differences reported, not held to a tolerance

@@ -1,33 +1,29 @@
 """``yolo-lite export-matrix``: export every family to every format, run the exports, write the tables.
 
 Examples:
-    >>> run_export_matrix(formats=["onnx", "ncnn"], out_dir="runs/export-matrix", readme=None)  # doctest: +SKIP
+    >>> run_export_matrix(formats=["onnx", "ncnn"], out_dir="runs/export-matrix")  # doctest: +SKIP
+    >>> run_export_matrix(out_dir="docs/export", docs="docs/deployment.md")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ultralytics.utils import LOGGER
+from ultralytics.utils import LOGGER, TQDM
 
+from ..third_party import quiet_exporters
 from .compare import check_export, perturbed_shift, reference_outputs
-from .formats import FORMATS, get_format
+from .formats import DEFAULT_MODELS, FORMATS, get_format
 from .reference import build_reference
-from .report import cell, load_report, merge_rows, readme_block, render_markdown, update_readme
+from .report import cell, load_report, merge_rows, page_block, render_markdown, update_page
 
-__all__ = ["DEFAULT_MODELS", "run_export_matrix"]
+__all__ = ["run_export_matrix"]
 
-# One shipped model per backbone family at scale n, plus a timm backbone (built without its ImageNet weights).
-DEFAULT_MODELS = (
-    "yolo11n-starnet.yaml",
-    "yolo11n-fasternet.yaml",
-    "yolo11n-micronet.yaml",
-    "yolo11n-mobilenetv4-imagenet.yaml",
-)
 PREFIX = "yolo-lite export-matrix:"
 
 
@@ -36,8 +32,8 @@ def run_export_matrix(
     formats: Sequence[str] | None = None,
     imgsz: int = 64,
     seed: int = 0,
-    out_dir: str | Path = "docs/export",
-    readme: str | Path | None = "README.md",
+    out_dir: str | Path = "runs/export-matrix",
+    docs: str | Path | None = None,
     work_dir: str | Path | None = None,
     command: str | None = None,
 ) -> dict:
@@ -50,7 +46,9 @@ def run_export_matrix(
         seed (int): Seed of the reference models and image.
         out_dir (str | Path): Where ``export.json`` and ``export.md`` go; the rows this run does not cover are kept
             from the ``export.json`` already there if it has the same ``imgsz`` and ``seed``.
-        readme (str | Path | None): README whose generated section is replaced; None leaves it alone.
+        docs (str | Path | None): A markdown page whose generated section (between
+            :data:`~yolo_lite.export_matrix.report.BLOCK_BEGIN` and ``BLOCK_END``) is replaced with the matrix, e.g.
+            ``"docs/deployment.md"``; None (default) leaves every page alone.
         work_dir (str | Path | None): Where checkpoints and exports go; None: a temporary directory, removed after.
         command (str | None): The command line recorded in the report.
 
@@ -58,20 +56,20 @@ def run_export_matrix(
         (dict): The report written to ``export.json``.
 
     Raises:
-        ValueError: An unknown format, an ``imgsz`` that is not a positive multiple of 32, or a README without the
-            generated section.
+        ValueError: An unknown format, an ``imgsz`` that is not a positive multiple of 32, or a ``docs`` page that is
+            missing or lacks the generated section.
     """
     fmts = [get_format(key) for key in (formats if formats is not None else [f.key for f in FORMATS])]
     if isinstance(imgsz, bool) or not isinstance(imgsz, int) or imgsz < 32 or imgsz % 32:
         raise ValueError(f"export matrix: imgsz must be a positive multiple of 32, got {imgsz!r}; pass e.g. 64")
-    if readme is not None and not Path(readme).is_file():
-        raise ValueError(f"export matrix: README {readme} not found; pass its path or None (--no-readme)")
+    if docs is not None and not Path(docs).is_file():
+        raise ValueError(f"export matrix: docs page {docs} not found; pass an existing page (--docs) or none")
     out_dir = Path(out_dir)
     command = command or f"run_export_matrix(formats={[f.key for f in fmts]}, imgsz={imgsz})"
     rows, margins = [], {}
-    with tempfile.TemporaryDirectory(prefix="yolo-lite-export-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="yolo-lite-export-") as tmp, quiet_exporters():
         root = Path(work_dir or tmp)
-        for name in models:
+        for name in TQDM(models, desc=f"{PREFIX} models"):
             model_dir = root / Path(name).stem
             checkpoint, image, margin = build_reference(name, model_dir, imgsz, seed)
             reference = reference_outputs(checkpoint, image, imgsz)
@@ -99,7 +97,8 @@ def run_export_matrix(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "export.json").write_text(json.dumps(report, indent=2) + "\n")
     (out_dir / "export.md").write_text(render_markdown(report))
-    if readme is not None:
-        update_readme(Path(readme), readme_block(report))
-    LOGGER.info(f"{PREFIX} wrote {out_dir / 'export.md'}{f' and {readme}' if readme is not None else ''}")
+    if docs is not None:
+        update_page(Path(docs), page_block(report, Path(os.path.relpath(out_dir / "export.md", Path(docs).parent))))
+    written = f" and the matrix into {docs}" if docs is not None else ""
+    LOGGER.info(f"{PREFIX} results saved to {out_dir.resolve()} (export.md, export.json){written}")
     return report
