@@ -74,6 +74,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
             readme=None if args.no_readme else args.readme,
             work_dir=args.work_dir,
             command=shlex.join(["yolo-lite", *argv]),
+            converters=args.converters,
         )
     except ValueError as e:
         parser.error(str(e))
@@ -109,6 +110,11 @@ def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     matrix.add_argument("--readme", default="README.md", help="README to update (default: README.md)")
     matrix.add_argument("--no-readme", action="store_true", help="leave the README alone")
     matrix.add_argument("--work-dir", help="keep checkpoints and exports here (default: a temporary directory)")
+    matrix.add_argument(
+        "--converters",
+        help="where the converters that clash with the pinned packages (coreml, litert) are installed on first use, "
+        "each in a folder of its own (default: ~/.cache/yolo-lite/converters)",
+    )
     matrix.set_defaults(handler=_export_matrix, subparser=matrix)
 
 

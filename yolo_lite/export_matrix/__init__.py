@@ -4,7 +4,9 @@
 (:mod:`.reference`), exports it with ``model.export(format=...)`` to each format of :data:`FORMATS` (:mod:`.formats`:
 options, runtime settings, tolerances), loads each export with ``YOLO(path)`` and compares raw outputs and final boxes
 with the PyTorch checkpoint (:mod:`.compare`), then writes ``docs/export/export.md``/``.json`` and the README's
-"Deployment / Export" table (:mod:`.report`). ``tests/test_export.py`` runs the same comparison for the CI formats.
+"Deployment / Export" table (:mod:`.report`). The formats whose converters clash with the pinned environment (CoreML,
+LiteRT) run in a subprocess that finds those converters in a folder of their own (:mod:`.isolated`).
+``tests/test_export.py`` runs the same comparison for the CI formats.
 
 Examples:
     >>> from yolo_lite.export_matrix import CI_FORMATS, run_export_matrix
@@ -14,7 +16,7 @@ Examples:
 """
 
 from .compare import Outputs, check_export, match_detections, perturbed_shift, reference_outputs, run_exported
-from .formats import CI_FORMATS, FORMATS, SLOW_FORMATS, ExportFormat, get_format, openvino_f32
+from .formats import CI_FORMATS, FORMATS, ISOLATED_FORMATS, SLOW_FORMATS, ExportFormat, get_format, openvino_f32
 from .reference import build_reference, calibrate, image_tensor
 from .run import DEFAULT_MODELS, run_export_matrix
 
@@ -22,6 +24,7 @@ __all__ = [
     "CI_FORMATS",
     "DEFAULT_MODELS",
     "FORMATS",
+    "ISOLATED_FORMATS",
     "SLOW_FORMATS",
     "ExportFormat",
     "Outputs",
