@@ -126,7 +126,12 @@ def matrix_table(rows: list[dict], models: list[str]) -> str:
         precision = ", ".join(sorted({r["precision"] for r in own if r["precision"]})) or "-"
         cells = [cell(by_key.get((m, fmt.key))) for m in models]
         dates = ", ".join(sorted({r["date"] for r in own}))
-        tolerance = "reported only" if fmt.box_tol is None else f"{fmt.box_tol:g}, {fmt.score_tol:g}"
+        if fmt.no_runtime:
+            tolerance = "- (no runtime here)"
+        elif fmt.box_tol is None:
+            tolerance = "reported only"
+        else:
+            tolerance = f"{fmt.box_tol:g}, {fmt.score_tol:g}"
         lines.append(
             f"| {fmt.label} | {TESTED[fmt.tests]} | {precision} | {tolerance} | "
             + " | ".join(cells)
