@@ -30,8 +30,9 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+from ultralytics.utils import LOGGER
 
-from .compare import Outputs, export_and_compare, new_row
+from .compare import Outputs, export_and_compare, new_row, package_versions
 from .formats import ExportFormat, get_format
 
 __all__ = [
@@ -45,7 +46,7 @@ __all__ = [
     "resolve",
 ]
 
-KEEP = ("torch", "torchvision", "ultralytics")  # held at their installed versions when a converter is resolved
+KEEP = ("torch", "torchvision", "ultralytics")  # held at their installed versions (if any) when a converter resolves
 RESOLVED = "requirements.txt"  # written last into a converter folder: what it holds, and that it is complete
 TIMEOUT = 1800  # seconds an isolated export and comparison may take (about a minute per model on 2 CPU cores)
 
@@ -95,7 +96,7 @@ def resolve(requirements: tuple[str, ...] | list[str]) -> list[str]:
     """
     with tempfile.TemporaryDirectory(prefix="yolo-lite-resolve-") as tmp:
         keep, report = Path(tmp) / "keep.txt", Path(tmp) / "report.json"
-        keep.write_text("".join(f"{name}=={metadata.version(name)}\n" for name in KEEP))
+        keep.write_text("".join(f"{name}=={version}\n" for name, version in package_versions(KEEP).items() if version))
         _pip("install", "--dry-run", "--quiet", "--report", str(report), "--constraint", str(keep), *requirements)
         installs = json.loads(report.read_text())["install"]
     return [f"{item['metadata']['name']}=={item['metadata']['version']}" for item in installs]
@@ -120,16 +121,18 @@ def install_converter(fmt: ExportFormat, cache: Path | None = None) -> Path:
     folder = converter_dir(fmt, cache)
     if (folder / RESOLVED).is_file():
         return folder
-    from ultralytics.utils import LOGGER
-
     LOGGER.info(f"yolo-lite export-matrix: installing {', '.join(fmt.isolated)} into {folder}")
+    distributions = resolve(fmt.isolated)
     pending = folder.with_name(f"{folder.name}.partial")
     shutil.rmtree(pending, ignore_errors=True)
     pending.mkdir(parents=True)
-    distributions = resolve(fmt.isolated)
-    if distributions:
-        _pip("install", "--quiet", "--no-deps", "--target", str(pending), *distributions)
-    (pending / RESOLVED).write_text("".join(f"{d}\n" for d in distributions))
+    try:
+        if distributions:
+            _pip("install", "--quiet", "--no-deps", "--target", str(pending), *distributions)
+        (pending / RESOLVED).write_text("".join(f"{d}\n" for d in distributions))
+    except BaseException:
+        shutil.rmtree(pending, ignore_errors=True)
+        raise
     shutil.rmtree(folder, ignore_errors=True)
     pending.rename(folder)
     return folder
