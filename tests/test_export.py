@@ -3,12 +3,19 @@
 CI covers ONNX (static and dynamic), TorchScript, OpenVINO (float32) and NCNN for StarNet, FasterNet, MicroNet and a
 timm backbone (MobileNetV4), at 64 px, one calibrated model per family (``yolo_lite.export_matrix.reference``). The
 heavier converters (MNN, PaddlePaddle) are the opt-in ``slow_export`` group: ``pytest -m slow_export`` after
-``pip install -c constraints.txt -e ".[test,export]"``; ``yolo-lite export-matrix`` records when they last ran.
+``pip install -c constraints.txt -e ".[test,export]"``. CoreML and LiteRT, whose converters clash with the pinned
+packages, are the opt-in ``isolated_export`` group: ``pytest -m isolated_export`` installs them (PyPI access needed
+once, about 1.2 GB) into ``~/.cache/yolo-lite/converters``. ``yolo-lite export-matrix`` records when each last ran. CI
+runs the isolation itself on ONNX, whose converter is installed, without network access.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import subprocess
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +26,7 @@ from yolo_lite.data import synthetic_image
 from yolo_lite.export_matrix import (
     CI_FORMATS,
     DEFAULT_MODELS,
+    ISOLATED_FORMATS,
     SLOW_FORMATS,
     build_reference,
     check_export,
@@ -28,6 +36,7 @@ from yolo_lite.export_matrix import (
     reference_outputs,
     run_exported,
 )
+from yolo_lite.export_matrix.isolated import converter_dir, install_converter, isolated_env
 from yolo_lite.export_matrix.report import BLOCK_BEGIN, BLOCK_END, cell, merge_rows, page_block, update_page
 
 from .conftest import run_python
@@ -87,6 +96,58 @@ def test_heavy_export_reproduces_pytorch(reference, key):
     _check(reference, key)
 
 
+@pytest.mark.isolated_export
+@pytest.mark.parametrize("key", ISOLATED_FORMATS)
+def test_isolated_export(reference, key):
+    """LiteRT reproduces PyTorch as the CI formats do; CoreML converts and declares PyTorch's output (it runs on
+    macOS only). Both run with their converters in a folder of their own (opt-in: ``pytest -m isolated_export``)."""
+    if get_format(key).no_runtime is None:
+        _check(reference, key)
+        return
+    checkpoint, image, outputs, work, _ = reference
+    row = check_export(checkpoint, image, get_format(key), outputs, work)
+    assert row["exports"] and row["runs"] is None and not row["error"], row
+    assert row["outputs_match"], row
+
+
+@pytest.mark.parametrize("reference", DEFAULT_MODELS[:1], indirect=True, ids=["yolo11n-starnet"])
+def test_isolated_run_reproduces_in_process(reference, tmp_path, monkeypatch):
+    """The isolation machinery, offline: a format with isolated requirements exports and compares in a subprocess
+    with its converter folder first on the path, against this process's reference. Here ONNX, whose requirement is
+    met already: the folder stays empty and pip needs no index (PIP_NO_INDEX)."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    checkpoint, image, outputs, work, _ = reference
+    fmt = dataclasses.replace(get_format("onnx"), isolated=(f"onnx=={metadata.version('onnx')}",))
+    row = check_export(checkpoint, image, fmt, outputs, work / "isolated", converters=tmp_path)
+    assert row["exports"] and row["runs"], row["error"]
+    assert row["box_diff"] <= row["box_tol"] and row["score_diff"] <= row["score_tol"] and row["boxes_match"], row
+    assert (converter_dir(fmt, tmp_path) / "requirements.txt").read_text() == ""  # nothing had to be installed
+    assert json.loads((work / "isolated" / "onnx-isolated" / "row.json").read_text()) == row  # the subprocess's row
+
+
+@pytest.mark.parametrize("reference", DEFAULT_MODELS[:1], indirect=True, ids=["yolo11n-starnet"])
+def test_isolated_install_failure_is_a_row(reference, tmp_path, monkeypatch):
+    """A converter that cannot be installed gives a row that says so, with pip's reason; nothing is left behind."""
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    checkpoint, image, outputs, work, _ = reference
+    fmt = dataclasses.replace(get_format("litert"), isolated=("yolo-lite-no-such-converter==1.0",))
+    row = check_export(checkpoint, image, fmt, outputs, work, converters=tmp_path)
+    assert not row["exports"] and row["error"].startswith("export: converter install: pip install failed"), row
+    assert "yolo-lite-no-such-converter" in row["error"]
+    assert not any(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="no isolated requirements"):
+        install_converter(get_format("onnx"), tmp_path)
+
+
+def test_isolated_env_puts_the_converter_first(tmp_path):
+    """The subprocess imports from the converter folder before the environment's own packages."""
+    code = "import sys, json; print(json.dumps(sys.path))"
+    env = isolated_env(tmp_path)
+    path = json.loads(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout)
+    packages = [i for i, p in enumerate(path) if p.endswith("site-packages")]
+    assert str(tmp_path) in path and path.index(str(tmp_path)) < min(packages)
+
+
 def test_reference_is_sensitive(reference):
     """The comparison has teeth: the reference model gives several boxes, its outputs depend on the image, and a 1%
     change of one backbone BatchNorm moves them by ten times the float32 tolerance or more."""
@@ -116,6 +177,9 @@ def test_report_cells_and_merge():
     assert cell({**ran, "within_tol": False}).startswith("raw differs")
     assert cell({**ran, "within_tol": None, "boxes_match": False}).startswith("other boxes")
     assert cell(dict(exports=True, runs=None)) == "exports; no runtime"
+    declared = dict(exports=True, runs=None, note="runs on macOS only", declared_outputs=["1x84x84 float32"])
+    assert cell({**declared, "outputs_match": True}).endswith("output 1x84x84 float32 as PyTorch")
+    assert cell({**declared, "outputs_match": False}).endswith("PyTorch's differs")
     assert cell(None) == "not run"
     old = [dict(model="m", format="onnx", date="old"), dict(model="m", format="mnn", date="old")]
     merged = merge_rows([dict(model="m", format="onnx", date="new")], old)

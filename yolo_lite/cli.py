@@ -78,6 +78,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
             docs=args.docs,
             work_dir=args.work_dir,
             command=shlex.join(["yolo-lite", *argv]),
+            converters=args.converters,
         )
     except ValueError as e:
         parser.error(str(e))
@@ -115,6 +116,12 @@ def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
         help="markdown page whose generated section gets the matrix, e.g. docs/deployment.md (default: none)",
     )
     matrix.add_argument("--work-dir", help="keep checkpoints and exports here (default: a temporary directory)")
+    matrix.add_argument(
+        "--converters",
+        metavar="DIR",
+        help="where the converters that clash with the pinned packages (coreml, litert) are installed on first use, "
+        "each in a folder of its own (default: ~/.cache/yolo-lite/converters)",
+    )
     matrix.set_defaults(handler=_export_matrix, subparser=matrix)
 
 

@@ -5,7 +5,9 @@
 options, runtime settings, tolerances), loads each export with ``YOLO(path)`` and compares raw outputs and final boxes
 with the PyTorch checkpoint (:mod:`.compare`), then writes ``export.md`` and ``export.json`` (default folder
 ``runs/export-matrix``) and, when asked, the matrix into a docs page (:mod:`.report`; the project's own run writes
-``docs/export`` and ``docs/deployment.md``). ``tests/test_export.py`` runs the same comparison for the CI formats.
+``docs/export`` and ``docs/deployment.md``). The formats whose converters clash with the pinned environment (CoreML,
+LiteRT) run in a subprocess that finds those converters in a folder of their own (:mod:`.isolated`).
+``tests/test_export.py`` runs the same comparison for the CI formats.
 
 Examples:
     >>> from yolo_lite.export_matrix import CI_FORMATS, run_export_matrix
@@ -21,7 +23,14 @@ import importlib
 _EXPORTS = {
     "compare": ("Outputs", "check_export", "match_detections", "perturbed_shift", "reference_outputs", "run_exported"),
     "formats": (
-        "CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32",
+        "CI_FORMATS",
+        "DEFAULT_MODELS",
+        "FORMATS",
+        "ISOLATED_FORMATS",
+        "SLOW_FORMATS",
+        "ExportFormat",
+        "get_format",
+        "openvino_f32",
     ),
     "reference": ("build_reference", "calibrate", "image_tensor"),
     "run": ("run_export_matrix",),

@@ -9,6 +9,10 @@ Two comparisons, both on the reference image of :mod:`~yolo_lite.export_matrix.r
   boxes, each matched one to one with a box of the same class whose coordinates and confidence lie within the format's
   tolerance (:func:`match_detections`).
 
+A format that cannot run here (Core ML) is compared by what the export declares: the shape and data type of its
+outputs. A format whose converter clashes with the pinned environment is exported and compared in a subprocess
+(:mod:`~yolo_lite.export_matrix.isolated`), against the reference outputs of this process.
+
 Examples:
     >>> reference = reference_outputs(checkpoint, image)  # doctest: +SKIP
     >>> row = check_export(checkpoint, image, get_format("onnx"), reference, work_dir)  # doctest: +SKIP
@@ -37,7 +41,9 @@ from .reference import image_tensor
 __all__ = [
     "Outputs",
     "check_export",
+    "export_and_compare",
     "match_detections",
+    "new_row",
     "package_versions",
     "perturbed_shift",
     "reference_outputs",
@@ -225,32 +231,24 @@ def _error(e: BaseException) -> str:
     return f"{type(e).__name__}: {message}{where}"[:300]
 
 
-def check_export(
-    checkpoint: Path, image: np.ndarray, fmt: ExportFormat, reference: Outputs, work_dir: Path, imgsz: int = 64
-) -> dict:
-    """Export ``checkpoint`` to ``fmt``, run it through ``YOLO(path)`` and compare it with ``reference``.
-
-    The checkpoint is copied into ``work_dir / fmt.key`` first, so that formats writing the same file names (ONNX
-    static and dynamic) do not overwrite each other. Ultralytics' requirement auto-install stays off: a converter
-    that is not installed fails the export with its import error.
+def new_row(checkpoint: Path, fmt: ExportFormat, reference: Outputs, error: str | None = None) -> dict:
+    """Return the matrix row of ``checkpoint`` and ``fmt`` before anything ran: not exported, versions of this process.
 
     Args:
-        checkpoint (Path): The reference checkpoint (:func:`~yolo_lite.export_matrix.reference.build_reference`).
-        image (np.ndarray): The reference image.
+        checkpoint (Path): The reference checkpoint.
         fmt (ExportFormat): The format.
-        reference (Outputs): The checkpoint's outputs (:func:`reference_outputs`).
-        work_dir (Path): Directory for this model's exports.
-        imgsz (int): Export and inference size.
+        reference (Outputs): The checkpoint's outputs.
+        error (str | None): Why nothing will run, if known.
 
     Returns:
-        (dict): The matrix row: ``model``, ``format``, ``label``, ``exports``, ``export_s``, ``runs`` (None where
-            there is no runtime), ``precision``, ``box_diff``, ``score_diff`` (largest raw differences, the wide
-            input included for dynamic exports), ``box_tol``, ``score_tol``, ``within_tol``, ``boxes``,
-            ``boxes_match``, ``error``, ``date`` and ``versions`` (of :data:`BASE_PACKAGES` and ``fmt.packages``).
+        (dict): ``model``, ``format``, ``label``, ``exports``, ``export_s``, ``runs`` (None where there is no
+            runtime), ``precision``, ``box_diff``, ``score_diff`` (largest raw differences, the wide input included
+            for dynamic exports), ``box_tol``, ``score_tol``, ``within_tol``, ``boxes``, ``boxes_match``, ``error``,
+            ``note`` (where the export runs, if not here), ``declared_outputs`` and ``outputs_match`` (for exports
+            without a runtime here: the outputs they declare, ``"1x84x84 float32"``, and whether those are
+            PyTorch's), ``date`` and ``versions`` (of :data:`BASE_PACKAGES` and ``fmt.packages``).
     """
-    from ultralytics import YOLO
-
-    row = dict(
+    return dict(
         model=Path(checkpoint).stem,
         format=fmt.key,
         label=fmt.label,
@@ -265,10 +263,73 @@ def check_export(
         within_tol=None,
         boxes=len(reference.detections),
         boxes_match=None,
-        error=None,
+        error=error,
+        note=None,
+        declared_outputs=None,
+        outputs_match=None,
         date=datetime.now(timezone.utc).strftime("%Y-%m-%d"),
         versions=package_versions(BASE_PACKAGES + fmt.packages),
     )
+
+
+def check_export(
+    checkpoint: Path,
+    image: np.ndarray,
+    fmt: ExportFormat,
+    reference: Outputs,
+    work_dir: Path,
+    imgsz: int = 64,
+    converters: Path | None = None,
+) -> dict:
+    """Export ``checkpoint`` to ``fmt``, run it through ``YOLO(path)`` and compare it with ``reference``.
+
+    In this process (:func:`export_and_compare`), or, for a format with ``isolated`` requirements, in a subprocess
+    that finds them first on its path (:func:`~yolo_lite.export_matrix.isolated.check_isolated`).
+
+    Args:
+        checkpoint (Path): The reference checkpoint (:func:`~yolo_lite.export_matrix.reference.build_reference`).
+        image (np.ndarray): The reference image.
+        fmt (ExportFormat): The format.
+        reference (Outputs): The checkpoint's outputs (:func:`reference_outputs`).
+        work_dir (Path): Directory for this model's exports.
+        imgsz (int): Export and inference size.
+        converters (Path | None): Where isolated converters are installed; None:
+            :func:`~yolo_lite.export_matrix.isolated.default_cache`.
+
+    Returns:
+        (dict): The matrix row (:func:`export_and_compare`).
+    """
+    if fmt.isolated:
+        from .isolated import check_isolated
+
+        return check_isolated(checkpoint, image, fmt, reference, work_dir, imgsz, converters)
+    return export_and_compare(checkpoint, image, fmt, reference, work_dir, imgsz)
+
+
+def export_and_compare(
+    checkpoint: Path, image: np.ndarray, fmt: ExportFormat, reference: Outputs, work_dir: Path, imgsz: int = 64
+) -> dict:
+    """Export ``checkpoint`` to ``fmt`` here, run it through ``YOLO(path)`` and compare it with ``reference``.
+
+    The checkpoint is copied into ``work_dir / fmt.key`` first, so that formats writing the same file names (ONNX
+    static and dynamic) do not overwrite each other. Ultralytics' requirement auto-install stays off: a converter
+    that is not installed fails the export with its import error. A format without a runtime here is compared by the
+    outputs its export declares (``fmt.declared_outputs``), where it can say.
+
+    Args:
+        checkpoint (Path): The reference checkpoint (:func:`~yolo_lite.export_matrix.reference.build_reference`).
+        image (np.ndarray): The reference image.
+        fmt (ExportFormat): The format.
+        reference (Outputs): The checkpoint's outputs (:func:`reference_outputs`).
+        work_dir (Path): Directory for this model's exports.
+        imgsz (int): Export and inference size.
+
+    Returns:
+        (dict): The matrix row (:func:`new_row`), filled in.
+    """
+    from ultralytics import YOLO
+
+    row = new_row(checkpoint, fmt, reference)
     target = Path(work_dir) / fmt.key
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -284,7 +345,15 @@ def check_export(
         return row
     row.update(exports=True, export_s=round(time.perf_counter() - start, 1))
     if fmt.no_runtime:
-        row["error"] = fmt.no_runtime
+        row["note"] = fmt.no_runtime
+        if fmt.declared_outputs is not None:
+            try:
+                declared = fmt.declared_outputs(Path(exported))
+            except Exception as e:  # an export whose outputs cannot be read is a result too
+                row["error"] = f"declared outputs: {_error(e)}"
+                return row
+            pytorch = f"{'x'.join(map(str, reference.raw.shape))} float32"
+            row.update(declared_outputs=declared, outputs_match=declared == [pytorch])
         return row
     try:
         with fmt.runtime(), quiet():

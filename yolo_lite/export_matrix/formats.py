@@ -14,15 +14,33 @@ otherwise, and Ultralytics' OpenVINO backend does not tell it otherwise on Linux
 Windows), held to the float32 tolerance, and ``openvino-default`` as Ultralytics runs it, whose differences are
 reported without a tolerance (bfloat16 keeps 8 significant bits; how far that moves the outputs depends on the
 model); its "boxes match" means the same number of boxes with the same classes.
+
+Two converters clash with the pinned environment: coremltools 9 fails on numpy 2.4 (Ultralytics' CoreML exporter asks
+for numpy<=2.3.5), and LiteRT's ``litert-torch`` pins ``typing-extensions<4.13`` through ``xdsl``. Their formats name
+the requirements they need (``isolated``); :mod:`~yolo_lite.export_matrix.isolated` installs those into a folder of
+their own and runs the export there, in a subprocess, on the installed torch. Core ML models run on Apple platforms
+only: on Linux the matrix checks what the converted model declares, its output shape and data type
+(:func:`coreml_outputs`), against PyTorch's.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["CI_FORMATS", "DEFAULT_MODELS", "FORMATS", "SLOW_FORMATS", "ExportFormat", "get_format", "openvino_f32"]
+__all__ = [
+    "CI_FORMATS",
+    "DEFAULT_MODELS",
+    "FORMATS",
+    "ISOLATED_FORMATS",
+    "SLOW_FORMATS",
+    "ExportFormat",
+    "coreml_outputs",
+    "get_format",
+    "openvino_f32",
+]
 
 # The matrix's models: one shipped model per backbone family at scale n, plus a timm backbone (built without its
 # ImageNet weights).
@@ -66,6 +84,32 @@ def openvino_f32() -> Iterator[None]:
         openvino.Core = original
 
 
+def coreml_outputs(path: str | Path) -> list[str]:
+    """Return the shape and data type that a Core ML model declares for each output, e.g. ``["1x84x84 float32"]``.
+
+    Reads the model's specification only, which coremltools can do on any platform (running it needs macOS).
+
+    Args:
+        path (str | Path): A ``.mlpackage`` or ``.mlmodel``.
+
+    Returns:
+        (list[str]): One ``"<shape> <data type>"`` per output, in order; data types as NumPy names them.
+
+    Examples:
+        >>> coreml_outputs("yolo11n-starnet.mlpackage")  # doctest: +SKIP
+        ['1x84x84 float32']
+    """
+    import coremltools as ct
+
+    names = ct.proto.FeatureTypes_pb2.ArrayFeatureType.ArrayDataType
+    outputs = []
+    for output in ct.utils.load_spec(str(path)).description.output:
+        array = output.type.multiArrayType
+        dtype = names.Name(array.dataType).lower().replace("double", "float64")
+        outputs.append(f"{'x'.join(map(str, array.shape))} {dtype}")
+    return outputs
+
+
 @dataclass(frozen=True)
 class ExportFormat:
     """One row kind of the matrix: an Ultralytics export format with its options, runtime and tolerance.
@@ -77,11 +121,16 @@ class ExportFormat:
         kwargs (dict): Further ``export()`` arguments.
         box_tol (float | None): Largest allowed difference of box coordinates, pixels; None: reported only.
         score_tol (float | None): Largest allowed difference of class scores and confidences; None: reported only.
-        tests (str | None): Where ``tests/test_export.py`` tests it: ``"ci"``, ``"slow_export"`` (the opt-in group,
-            not run in CI), or None (the matrix only).
-        no_runtime (str | None): Why the export cannot be run on Linux, or None.
+        tests (str | None): Where ``tests/test_export.py`` tests it: ``"ci"``, an opt-in group that CI does not run
+            (``"slow_export"``, ``"isolated_export"``), or None (the matrix only).
+        no_runtime (str | None): Where the export runs, if not on Linux (the matrix's cell says it), or None.
         float32 (bool): Force OpenVINO's CPU inference precision to float32 (:func:`openvino_f32`).
         packages (tuple[str, ...]): Distributions the converter and runtime need, recorded with their versions.
+        isolated (tuple[str, ...]): Requirements (``name==version``) that clash with the pinned environment; when set,
+            the export runs in a subprocess with them installed in a folder of their own
+            (:mod:`~yolo_lite.export_matrix.isolated`).
+        declared_outputs (Callable[[Path], list[str]] | None): For a format without a runtime here: reads the shape
+            and data type of each output from the exported file (:func:`coreml_outputs`), to compare with PyTorch's.
     """
 
     key: str
@@ -94,6 +143,8 @@ class ExportFormat:
     no_runtime: str | None = None
     float32: bool = False
     packages: tuple[str, ...] = ()
+    isolated: tuple[str, ...] = ()
+    declared_outputs: Callable[[Path], list[str]] | None = None
 
     def runtime(self) -> contextlib.AbstractContextManager:
         """Return the context the exported model runs in: :func:`openvino_f32` where asked, else a no-op."""
@@ -126,14 +177,26 @@ FORMATS = (
         "coreml",
         "coreml",
         "CoreML",
-        no_runtime="Core ML runs on Apple platforms only",
+        tests="isolated_export",
+        no_runtime="runs on macOS only",
         packages=("coremltools",),
+        isolated=("coremltools==9.0", "numpy==2.3.5"),
+        declared_outputs=coreml_outputs,
         **F32,
     ),
-    ExportFormat("litert", "litert", "TFLite (LiteRT)", packages=("litert-torch", "ai-edge-litert"), **F32),
+    ExportFormat(
+        "litert",
+        "litert",
+        "TFLite (LiteRT)",
+        tests="isolated_export",
+        packages=("litert-torch", "ai-edge-litert"),
+        isolated=("litert-torch==0.10.0", "ai-edge-litert==2.3.0"),
+        **F32,
+    ),
 )
 CI_FORMATS = tuple(f.key for f in FORMATS if f.tests == "ci")
 SLOW_FORMATS = tuple(f.key for f in FORMATS if f.tests == "slow_export")
+ISOLATED_FORMATS = tuple(f.key for f in FORMATS if f.tests == "isolated_export")
 
 
 def get_format(key: str) -> ExportFormat:

@@ -52,6 +52,15 @@ def merge_rows(new: list[dict], old: list[dict]) -> list[dict]:
     return sorted(rows.values(), key=lambda r: (formats.get(r["format"], len(formats)), models[r["model"]]))
 
 
+def _declared(row: dict) -> str:
+    """Return what a cell says about the outputs an export without a runtime here declares."""
+    match = row.get("outputs_match")
+    if match is None:
+        return ""
+    outputs = ", ".join(row["declared_outputs"])
+    return f"; output {outputs} as PyTorch" if match else f"; output {outputs}, PyTorch's differs"
+
+
 def cell(row: dict | None) -> str:
     """Return one matrix cell: the outcome, and the largest raw differences where the export ran.
 
@@ -60,13 +69,16 @@ def cell(row: dict | None) -> str:
         'pass: 1.2e-04 px, 3.0e-07'
         >>> cell(dict(exports=False, runs=None))
         'export fails'
+        >>> cell(dict(exports=True, runs=None, note="runs on macOS only", declared_outputs=["1x84x84 float32"],
+        ...           outputs_match=True))
+        'converts; runs on macOS only; output 1x84x84 float32 as PyTorch'
     """
     if row is None:
         return "not run"
     if not row["exports"]:
         return "export fails"
     if row["runs"] is None:
-        return "exports; no runtime"
+        return f"converts; {row['note']}{_declared(row)}" if row.get("note") else "exports; no runtime"
     if not row["runs"]:
         return "exports; run fails"
     if row["within_tol"] is None:  # reported only
@@ -85,7 +97,12 @@ def _versions(rows: list[dict]) -> str:
     return ", ".join(f"{k} {v or 'not installed'}" for k, v in versions.items()) or "-"
 
 
-TESTED = {"ci": "CI", "slow_export": "opt-in", None: "-"}  # ExportFormat.tests -> the table's "tested" column
+TESTED = {  # ExportFormat.tests -> the table's "tested" column
+    "ci": "CI",
+    "slow_export": "opt-in",
+    "isolated_export": "opt-in, isolated",
+    None: "-",
+}
 
 
 def matrix_table(rows: list[dict], models: list[str]) -> str:
@@ -109,7 +126,12 @@ def matrix_table(rows: list[dict], models: list[str]) -> str:
         precision = ", ".join(sorted({r["precision"] for r in own if r["precision"]})) or "-"
         cells = [cell(by_key.get((m, fmt.key))) for m in models]
         dates = ", ".join(sorted({r["date"] for r in own}))
-        tolerance = "reported only" if fmt.box_tol is None else f"{fmt.box_tol:g}, {fmt.score_tol:g}"
+        if fmt.no_runtime:
+            tolerance = "- (no runtime here)"
+        elif fmt.box_tol is None:
+            tolerance = "reported only"
+        else:
+            tolerance = f"{fmt.box_tol:g}, {fmt.score_tol:g}"
         lines.append(
             f"| {fmt.label} | {TESTED[fmt.tests]} | {precision} | {tolerance} | "
             + " | ".join(cells)
@@ -227,7 +249,8 @@ def page_block(report: dict, link: str | Path = "export.md") -> str:
             f"`{report['command']}` ({report['imgsz']} px; {_base_versions(rows)}; every row in "
             f"[{Path(link).as_posix()}]({Path(link).as_posix()})). Cells: outcome, largest raw box difference (pixels) "
             "and largest class-score difference against PyTorch. Tested: in CI (`tests/test_export.py`), in the "
-            "opt-in `slow_export` group, or only here.",
+            "opt-in `slow_export` group, in the opt-in `isolated_export` group (converters that clash with the pinned "
+            "packages, installed in a folder of their own), or only here.",
             "",
             matrix_table(rows, list(report["models"])),
             *(["", "Failures:", "", *errors] if errors else []),

@@ -36,6 +36,7 @@ def run_export_matrix(
     docs: str | Path | None = None,
     work_dir: str | Path | None = None,
     command: str | None = None,
+    converters: str | Path | None = None,
 ) -> dict:
     """Export each model to each format, compare every export with PyTorch, and write the report.
 
@@ -51,6 +52,9 @@ def run_export_matrix(
             ``"docs/deployment.md"``; None (default) leaves every page alone.
         work_dir (str | Path | None): Where checkpoints and exports go; None: a temporary directory, removed after.
         command (str | None): The command line recorded in the report.
+        converters (str | Path | None): Where the converters that clash with the pinned environment (CoreML,
+            LiteRT) are installed on first use; None: ``~/.cache/yolo-lite/converters``
+            (:func:`~yolo_lite.export_matrix.isolated.default_cache`).
 
     Returns:
         (dict): The report written to ``export.json``.
@@ -79,7 +83,7 @@ def run_export_matrix(
                 perturbed_px=perturbed_shift(checkpoint, image, reference, imgsz),
             )
             for fmt in fmts:
-                row = check_export(checkpoint, image, fmt, reference, model_dir, imgsz)
+                row = check_export(checkpoint, image, fmt, reference, model_dir, imgsz, converters)
                 error = f" ({row['error']})" if row["error"] else ""
                 LOGGER.info(f"{PREFIX} {row['model']} {fmt.key}: {cell(row)}{error}")
                 rows.append(row)
