@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from yolo_lite.summary import shipped_table
+from yolo_lite.summary import model_summary, shipped_table, summary_table
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -162,3 +162,16 @@ def test_examples_run(page, tmp_path):
 def test_shipped_yaml_tables_match_the_yamls(task, page):
     """The tables of each task's shipped YAMLs are what `python -m yolo_lite.summary` prints for them now."""
     assert shipped_table(task) in (ROOT / "docs" / page).read_text()
+
+
+def test_size_table_compares_each_model_with_its_heads_stock():
+    """`python -m yolo_lite.summary`'s size table: a yolo26 model next to stock YOLO26 at its scale, a yolo11 one next
+    to stock YOLO11; a task without yolo26 models has no YOLO26 row."""
+    rows = [line.strip("| ").split(" | ") for line in summary_table("n", imgsz=64, task="pose").splitlines()[2:]]
+    names = [row[0] for row in rows]
+    assert names.index("yolo11n-pose") == 0 and names.index("yolo26n-pose") > names.index("yolo11n-pose-starnet")
+    params = {name: model_summary(f"{name}.yaml", 64)["params"] for name in ("yolo26n-pose", "yolo26n-pose-starnet")}
+    starnet = rows[names.index("yolo26n-pose-starnet")]
+    assert starnet[4] == f"{params['yolo26n-pose-starnet'] / params['yolo26n-pose']:.2f}x"
+    assert rows[names.index("yolo26n-pose")][4:] == ["1.00x", "1.00x"]
+    assert "yolo26" not in summary_table("n", imgsz=64, task="classify")

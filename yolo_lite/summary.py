@@ -1,5 +1,5 @@
 """The docs' model tables: every backbone variant at width 1, the shipped YAMLs' backbones, and every shipped model
-next to stock YOLO11 (or RT-DETR) per scale, for any task.
+next to stock YOLO11, YOLO26 (the head it keeps) or RT-DETR per scale, for any task.
 
 Run ``python -m yolo_lite.summary`` (add ``--imgsz 320``, ``--scales n s`` or ``--task segment``) to print the tables
 as markdown; ``--task`` takes ``detect`` (default), ``segment`` (or ``seg``), ``pose``, ``obb``, ``classify`` (or
@@ -26,7 +26,7 @@ from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from .backbones import get_backbone, list_backbones
 from .patches.parse_model import SKIP_ROW_WEIGHTS
-from .patches.yaml_lookup import shipped_models
+from .patches.yaml_lookup import HEADS, shipped_models
 from .task_models import RTDETR, RTDETR_SCALE, RTDETR_STOCK, TASK_ALIASES, TASKS, shipped_task_models, stock_model
 
 __all__ = ["TASKS", "backbone_table", "model_summary", "shipped_table", "summary_table"]
@@ -41,10 +41,17 @@ MODEL_CLASSES = {
 }
 
 
-def _models(scale: str, task: str) -> list[str]:
-    """Return stock's model name(s), then every shipped model of ``task`` at ``scale`` (RT-DETR: every one)."""
-    stock = list(RTDETR_STOCK) if task == RTDETR else [stock_model(scale, task)]
-    return [*stock, *shipped_task_models(scale, task)]
+def _model_groups(scale: str, task: str) -> list[list[str]]:
+    """Return the models of ``task`` at ``scale`` by head, each group led by the stock model it is compared with.
+
+    Stock YOLO11 then the shipped ``yolo11`` models, stock YOLO26 then the shipped ``yolo26`` ones (a head without
+    shipped models of the task is left out); RT-DETR: Ultralytics' RT-DETRs, then every shipped one.
+    """
+    shipped = shipped_task_models(scale, task)
+    if task == RTDETR:
+        return [[*RTDETR_STOCK, *shipped]]
+    groups = [[n for n in shipped if n.startswith(f"{head}{scale}-")] for head in HEADS]
+    return [[stock_model(scale, task, head), *own] for head, own in zip(HEADS, groups) if own]
 
 
 def model_summary(cfg: str, imgsz: int = 640) -> dict:
@@ -70,12 +77,13 @@ def model_summary(cfg: str, imgsz: int = 640) -> dict:
 
 
 def summary_table(scales: str = SCALES, imgsz: int = 640, task: str = "detect") -> str:
-    """Return a markdown table of every shipped YAML of ``task`` and stock YOLO11's at each scale.
+    """Return a markdown table of every shipped YAML of ``task`` next to the stock model of its head, at each scale.
 
     Args:
         scales (str): Scale letters to include, in order (RT-DETR has one: 'l').
         imgsz (int): Image size for the GFLOPs count.
-        task (str): One of :data:`TASKS`; stock is ``yolo11<scale>-<suffix>.yaml``, for RT-DETR ``rtdetr-l.yaml``.
+        task (str): One of :data:`TASKS`; stock is ``<head><scale>-<suffix>.yaml`` (``yolo11n-seg.yaml`` for the
+            ``yolo11`` models, ``yolo26n-seg.yaml`` for the ``yolo26`` ones), for RT-DETR ``rtdetr-l.yaml``.
 
     Returns:
         (str): The table, one row per scale and model.
@@ -85,35 +93,38 @@ def summary_table(scales: str = SCALES, imgsz: int = 640, task: str = "detect") 
         "|---|---|---:|---:|---:|---:|",
     ]
     for scale in RTDETR_SCALE if task == RTDETR else scales:
-        stock = None
-        for name in _models(scale, task):
-            row = model_summary(name, imgsz)
-            stock = stock or row
-            lines.append(
-                f"| {Path(row['model']).stem} | {row['backbone'].rsplit('.', 1)[-1]} | {row['params'] / 1e6:.2f} | "
-                f"{row['gflops']:.1f} | {row['params'] / stock['params']:.2f}x | {row['gflops'] / stock['gflops']:.2f}x |"
-            )
+        for group in _model_groups(scale, task):
+            stock = None
+            for name in group:
+                row = model_summary(name, imgsz)
+                stock = stock or row
+                lines.append(
+                    f"| {Path(row['model']).stem} | {row['backbone'].rsplit('.', 1)[-1]} | {row['params'] / 1e6:.2f} | "
+                    f"{row['gflops']:.1f} | {row['params'] / stock['params']:.2f}x | "
+                    f"{row['gflops'] / stock['gflops']:.2f}x |"
+                )
     return "\n".join(lines)
 
 
 def shipped_table(task: str = "detect") -> str:
-    """Return a markdown table of the shipped YAMLs of ``task``: each tag's backbone row per scale, read from the files.
+    """Return a markdown table of the shipped YAMLs of ``task``: each one's backbone row per scale, read from the files.
 
     Args:
         task (str): An Ultralytics task, a key of :data:`MODEL_CLASSES`.
 
     Returns:
-        (str): The table, one row per tag (``starnet``, ``starnet-imagenet``, ``seg-starnet``, ...), one column per
-            scale.
+        (str): The table, one row per head and tag (``yolo11<scale>-starnet``, ``yolo11<scale>-seg-starnet``,
+            ``yolo26<scale>-starnet``, ...), one column per scale.
     """
-    tags = sorted({Path(name).stem.split("-", 1)[1] for name in shipped_models("n", task)})
-    lines = [f"| YAML (`yolo11<scale>-...`) | {' | '.join(SCALES)} |", "|---|" + "---|" * len(SCALES)]
-    for tag in tags:
-        cells = []
-        for scale in SCALES:
-            _, _, module, args = yaml_model_load(f"yolo11{scale}-{tag}.yaml")["backbone"][0]
-            cells.append(f"`{module} {args}`".replace("'", ""))
-        lines.append(f"| `-{tag}` | {' | '.join(cells)} |")
+    names = shipped_models("n", task)
+    lines = [f"| YAML | {' | '.join(SCALES)} |", "|---|" + "---|" * len(SCALES)]
+    for head in HEADS:
+        for tag in sorted(Path(name).stem.removeprefix(f"{head}n-") for name in names if name.startswith(f"{head}n-")):
+            cells = []
+            for scale in SCALES:
+                _, _, module, args = yaml_model_load(f"{head}{scale}-{tag}.yaml")["backbone"][0]
+                cells.append(f"`{module} {args}`".replace("'", ""))
+            lines.append(f"| `{head}<scale>-{tag}` | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
