@@ -96,7 +96,8 @@ def neck_classes() -> dict[str, type]:
     """Return every class that a pickled neck block (:mod:`yolo_lite.necks`) references, plain or fused.
 
     Each registered block is built in all three forms of its inner blocks (plain, ``c3k``, ``attn``), as
-    :func:`backbone_classes` builds the backbones.
+    :func:`backbone_classes` builds the backbones. The Ultralytics layers they hold (``Conv``, ``C3k``, ...) are left
+    out: Ultralytics' own allow-list has them.
 
     Returns:
         (dict[str, type]): ``{"module.QualName": class}``.
@@ -109,7 +110,7 @@ def neck_classes() -> dict[str, type]:
             for c3k, attn in ((False, False), (True, False), (False, True)):
                 block = get_neck(name)(64, 64, 1, c3k, 0.5, attn)
                 names |= pickled_globals(block) | pickled_globals(block.fuse())
-    return _classes(names)
+    return _classes({name for name in names if not name.startswith("ultralytics.")})
 
 
 def _classes(names: set[str]) -> dict[str, type]:
