@@ -192,7 +192,7 @@ def test_docs_section_is_generated(tmp_path):
     report = json.loads((ROOT / "docs/export/export.json").read_text())
     page = (ROOT / "docs/deployment.md").read_text()
     assert f"{BLOCK_BEGIN}\n{page_block(report, 'export/export.md')}\n{BLOCK_END}" in page
-    assert {r["format"] for r in report["rows"]} >= set(CI_FORMATS) | set(SLOW_FORMATS)
+    assert {r["format"] for r in report["rows"]} >= set(CI_FORMATS) | set(SLOW_FORMATS) | set(ISOLATED_FORMATS)
 
     no_markers = tmp_path / "page.md"
     no_markers.write_text("# title\n")
