@@ -253,5 +253,6 @@ def test_settings_are_checked_once_and_recorded_as_given(tmp_path, monkeypatch):
     main(["benchmark", "--accuracy", "--out", str(tmp_path)])
     assert (seen[2].data, seen[2].train_images) == ("clutter", 1000)
 
-    with pytest.raises(ValueError, match="pass run_benchmark either a BenchmarkSettings or keyword arguments"):
-        run_benchmark(settings, rounds=2)
+    for wrong in (lambda: run_benchmark(settings, rounds=2), lambda: run_benchmark("starnet")):  # "starnet": families?
+        with pytest.raises(ValueError, match="pass run_benchmark either a BenchmarkSettings or keyword arguments"):
+            wrong()

@@ -139,7 +139,7 @@ def write_reports(
     return [*figures, out_dir / "benchmark.md", out_dir / "benchmark.csv", out_dir / "benchmark.json"]
 
 
-def run_benchmark(settings: BenchmarkSettings | None = None, /, **kwargs) -> list[dict]:
+def run_benchmark(settings: BenchmarkSettings | None = None, **kwargs) -> list[dict]:
     """Compare stock YOLO11 (and YOLO26) with the task's shipped models and the user's YAMLs; write reports and plots.
 
     The pipeline: check the settings (:class:`~yolo_lite.benchmark.settings.BenchmarkSettings`), select the models at

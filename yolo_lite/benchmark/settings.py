@@ -207,6 +207,7 @@ class BenchmarkSettings:
         self.scales, self.scale_note = _task_scales(_check_scales(self.scales), self.task)
         check_reference(self.reference, self.task)
         self.models, self.families = _names(self.models), _names(self.families)
+        self.data = None if self.data is None else str(self.data)
         self.imgsz = DEFAULT_IMGSZ.get(self.task, 640) if self.imgsz is None else self.imgsz
         for name, low, flag in (
             ("rounds", 1, "--rounds"),
@@ -265,7 +266,7 @@ class BenchmarkSettings:
 
     def _check_data(self) -> None:
         """Check the accuracy data: a generated set (and its image counts) or a usable data YAML (folder)."""
-        self.data = DEFAULT_DATA.get(self.task, "shapes") if self.data is None else str(self.data)
+        self.data = DEFAULT_DATA.get(self.task, "shapes") if self.data is None else self.data
         if self.data not in GENERATED_SETS:
             for name, flag in (("train_images", "--train-images"), ("val_images", "--val-images")):
                 if getattr(self, name) is not None:
