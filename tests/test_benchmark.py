@@ -117,7 +117,8 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     assert report["command"].startswith("yolo-lite benchmark --quick")
     assert ENVIRONMENT_KEYS <= report["environment"].keys() and report["environment"]["threads"] >= 1
     assert report["environment"]["malloc"].startswith("glibc malloc keeps freed memory")
-    quick = dict(scales=["n"], models=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, openvino=True)
+    quick = dict(scales=["n"], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, openvino=True)
+    quick["models"] = ["yolo11?-*starnet"]  # the YOLO11-head StarNet model only
     quick["accuracy"] = False
     assert {key: report["settings"][key] for key in quick} == quick
     assert report["fields"] == FIELDS
@@ -317,7 +318,8 @@ def test_shipped_models_take_all_scale_and_single_scale_yamls(tmp_path, monkeypa
 def test_real_shipped_models_include_every_family():
     names = shipped_models("n")
     assert names == sorted(names) and "yolo11n-starnet.yaml" in names
-    assert all(re.fullmatch(r"yolo11n-[\w.-]+\.yaml", name) for name in names)
+    assert all(re.fullmatch(r"yolo(11|26)n-[\w.-]+\.yaml", name) for name in names)
+    assert "yolo26n-starnet.yaml" in names  # both heads
 
 
 def test_rounds_are_interleaved_stock_first_after_warmup():
@@ -417,7 +419,7 @@ def test_onnx_sessions_do_not_spin(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ort, "InferenceSession", Recording)
     run_benchmark(
-        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=1,
+        models="yolo11n-starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=1,
         out_dir=tmp_path, openvino=False,
     )  # fmt: skip
     assert len(options) == 2  # stock and the StarNet model
@@ -442,7 +444,8 @@ def test_timings_run_on_the_requested_threads_after_the_exports(tmp_path, monkey
         monkeypatch.setattr(benchmark_run, name, recording)
     before = torch.get_num_threads()
     rows = run_benchmark(
-        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=threads,
+        models="yolo11n-starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1,
+        threads=threads,
         out_dir=tmp_path,
     )  # fmt: skip
     assert {name for name, _ in seen} == {"time_torch", "time_predict", "time_onnx", "time_openvino"}

@@ -225,11 +225,15 @@ def test_task_models_per_task():
     assert selection.reference_models("s", task="classify") == ["yolo11s-cls.yaml"]
     assert selection.reference_models("l", task="rtdetr") == ["rtdetr-l.yaml"]
     assert select_models("ns", models="starnet", task="pose") == {
-        "n": ["yolo11n-pose-starnet.yaml"], "s": ["yolo11s-pose-starnet.yaml"],
+        "n": ["yolo11n-pose-starnet.yaml", "yolo26n-pose-starnet.yaml"],
+        "s": ["yolo11s-pose-starnet.yaml", "yolo26s-pose-starnet.yaml"],
+    }  # both heads
+    assert select_models("n", models="yolo11?-*starnet", task="pose") == {"n": ["yolo11n-pose-starnet.yaml"]}
+    assert select_models("n", models="seg-fasternet", task="segment") == {
+        "n": ["yolo11n-seg-fasternet.yaml", "yolo26n-seg-fasternet.yaml"],
     }  # fmt: skip
-    assert select_models("n", models="seg-fasternet", task="segment") == {"n": ["yolo11n-seg-fasternet.yaml"]}
     assert select_models("l", families="micronet", task="rtdetr") == {"l": ["rtdetr-micronet.yaml"]}
-    obb = [f"yolo11n-obb-{family}.yaml" for family in ("fasternet", "micronet", "starnet")]
+    obb = [f"yolo{head}n-obb-{family}.yaml" for head in (11, 26) for family in ("fasternet", "micronet", "starnet")]
     assert select_models("n", task="obb") == {"n": obb}
     assert selection.available_families("classify") == ["fasternet", "micronet", "starnet"]
     with pytest.raises(ValueError, match=r"unknown family 'mobilenetv4'.*available families: fasternet, micronet"):

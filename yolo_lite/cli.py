@@ -21,11 +21,15 @@ __all__ = ["main"]
 
 # Settings of `yolo-lite benchmark` that --quick changes; an option given on the command line wins over both. The full
 # run compares every shipped model of the task (None) at the task's image size (None: 640, 224 for classify); the quick
-# run only the task's starnet model (the tag "starnet"), unless --models or --families picks others.
+# run only the task's StarNet model with YOLO11's neck and head (yolo11n-starnet.yaml, yolo11n-seg-starnet.yaml, ...;
+# QUICK_MODELS where that glob does not apply), unless --models or --families picks others.
 BENCHMARK_PRESETS = {
     "full": dict(models=None, scales=["n", "s"], imgsz=None, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
-    "quick": dict(models=["starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1),
+    "quick": dict(
+        models=["yolo11?-*starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1
+    ),
 }
+QUICK_MODELS = {"rtdetr": ["rtdetr-starnet"]}  # task -> the quick run's models where the YOLO11 glob does not apply
 # With --accuracy also these (they are refused without it): the quick demo trains on the synthetic shapes set, the full
 # run on the task's default (the clutter set for detect and rtdetr).
 ACCURACY_PRESETS = {"full": {}, "quick": dict(data="shapes")}
@@ -37,6 +41,8 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
 
     name = "quick" if args.quick else "full"
     preset = {**BENCHMARK_PRESETS[name], **(ACCURACY_PRESETS[name] if args.accuracy else {})}
+    if args.quick:
+        preset["models"] = QUICK_MODELS.get(args.task, preset["models"])
     if args.families is not None:  # picking families replaces the preset's model selection
         preset["models"] = None
     options = {key: preset[key] if getattr(args, key) is None else getattr(args, key) for key in preset}
@@ -130,12 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "benchmark",
         help="compare stock YOLO11 with every shipped model: size, latency, throughput, memory, accuracy",
-        description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml) at each scale and write "
-        "benchmark.md, .csv, .json and the plots (benchmark-predict.png, benchmark-onnx.png) to --out; --task picks "
-        "another task (yolo11<scale>-seg.yaml vs "
-        "yolo11<scale>-seg-<tag>.yaml, ..., rtdetr-l.yaml vs rtdetr-<tag>.yaml). Defaults are the full run; --quick "
-        "is the CI run (imgsz 64, scale n, the task's starnet model only, 2 rounds, batch 2, 1 epoch). Options given "
-        "explicitly override either.",
+        description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml and "
+        "yolo26<scale>-<tag>.yaml) at each scale and write benchmark.md, .csv, .json and the plots "
+        "(benchmark-predict.png, benchmark-onnx.png) to --out; --task picks another task (yolo11<scale>-seg.yaml vs "
+        "yolo11<scale>-seg-<tag>.yaml, ..., rtdetr-l.yaml vs rtdetr-<tag>.yaml). Defaults are the full run; --quick is "
+        "the CI run (imgsz 64, scale n, the task's YOLO11-head StarNet model only, 2 rounds, batch 2, 1 epoch). "
+        "Options given explicitly override either.",
     )
     bench.add_argument(
         "--task",

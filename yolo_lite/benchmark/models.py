@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ultralytics import RTDETR as RTDETRModel
     from ultralytics import YOLO
 
-__all__ = ["Entry", "build_model", "model_class", "prepare", "timing_yaml"]
+__all__ = ["Entry", "build_model", "model_class", "prepare", "timing_yaml", "unscaled_name"]
 
 
 @dataclass
@@ -52,9 +52,25 @@ def _is_file(name: str) -> bool:
     return Path(name).is_absolute()
 
 
+def unscaled_name(name: str | Path) -> str:
+    """Return a model's name without its scale letter: what its YAML describes at every scale.
+
+    Args:
+        name (str | Path): A model name, YAML or path.
+
+    Returns:
+        (str): The stem with the scale after the version removed.
+
+    Examples:
+        >>> unscaled_name("yolo11n"), unscaled_name("yolo26s-seg-starnet.yaml"), unscaled_name("rtdetr-l.yaml")
+        ('yolo11', 'yolo26-seg-starnet', 'rtdetr-l')
+    """
+    return re.sub(rf"^(yolo\d+)[{SCALES}]", r"\1", Path(name).stem)
+
+
 def _row(name: str, scale: str, task: str) -> dict:
     """Return a fresh row (every :data:`FIELDS` key) naming the model ``name`` of ``task``."""
-    unscaled = re.sub(rf"^(yolo\d+)[{SCALES}]", r"\1", Path(name).stem)
+    unscaled = unscaled_name(name)
     if _is_file(name):
         family, tag = CUSTOM, unscaled
     elif is_shipped(name):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .accuracy import METRICS
 from .fields import BACKENDS, FRONTIER_BACKENDS
+from .models import unscaled_name
 
 __all__ = ["plot_curves", "plot_frontier", "plot_frontiers"]
 
@@ -44,8 +45,9 @@ def _save(fig, ax, path: str | Path) -> Path:
 def plot_frontier(rows: Sequence[dict], path: str | Path, backend: str = "predict") -> Path:
     """Plot ``backend``'s latency against mean map50_95 (or GFLOPs without accuracy), one point per model, as a PNG.
 
-    Points are coloured by tag (``yolo11``, ``yolo26``, ``starnet``, ``starnet-imagenet``, ...) and a tag's points are
-    joined across scales; every point is labelled with its model. With accuracy, the error bars span the lowest to the
+    Points are coloured by design, the model's name without its scale (``yolo11``, ``yolo26``, ``yolo11-starnet``,
+    ``yolo26-starnet``, ``yolo11-starnet-imagenet``, ...), and a design's points are joined across scales; every point
+    is labelled with its model. With accuracy, the error bars span the lowest to the
     highest value over the seeds, and the dashed black line joins the frontier points of that backend (ringed): the
     models that no other model beats on both its latency and the mean. The axes name the backend and the task's metric
     (``mAP50-95``, ``mask mAP50-95``, ``top-1``, ...). Skipped models, models without a latency on ``backend``, and
@@ -69,15 +71,15 @@ def plot_frontier(rows: Sequence[dict], path: str | Path, backend: str = "predic
     label = METRICS[first["task"]].map50_95_label
     y_key = "map50_95" if accuracy else "gflops"
     fig, ax = _figure()
-    for tag in dict.fromkeys(row["tag"] for row in rows):
-        points = [row for row in rows if row["tag"] == tag]
+    for design in dict.fromkeys(unscaled_name(row["model"]) for row in rows):
+        points = [row for row in rows if unscaled_name(row["model"]) == design]
         x, y = [r[latency] for r in points], [r[y_key] for r in points]
         if accuracy:
             low = [r["map50_95"] - r["map50_95_min"] for r in points]
             high = [r["map50_95_max"] - r["map50_95"] for r in points]
-            ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=tag)
+            ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=3, label=design)
         else:
-            ax.plot(x, y, marker="o", label=tag)
+            ax.plot(x, y, marker="o", label=design)
         for r in points:
             ax.annotate(r["model"], (r[latency], r[y_key]), textcoords="offset points", xytext=(4, 6), fontsize=7)
     if accuracy:

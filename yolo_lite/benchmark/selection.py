@@ -178,8 +178,10 @@ def select_models(
             name gives no scale or a scale not in ``scales``, or of another task, or nothing left.
 
     Examples:
-        >>> select_models(["n"], models=["starnet"])
-        {'n': ['yolo11n-starnet.yaml']}
+        >>> select_models(["n"], models=["starnet"])  # the tag: both heads
+        {'n': ['yolo11n-starnet.yaml', 'yolo26n-starnet.yaml']}
+        >>> select_models(["n", "s"], models=["yolo11?-*starnet"], task="segment")
+        {'n': ['yolo11n-seg-starnet.yaml'], 's': ['yolo11s-seg-starnet.yaml']}
     """
     entries = None if models is None else [models] if isinstance(models, (str, Path)) else [str(m) for m in models]
     files = [entry for entry in entries or [] if _is_model_file(entry)]
