@@ -1,7 +1,8 @@
 """`yolo-lite benchmark`: the quick CI run writes every output, the accuracy run trains every model per seed and reports
-mean, spread and the frontier, shipped models are timed without fetching their backbone weights, a model whose weights
+mean, spread and the frontiers, shipped models are timed without fetching their backbone weights, a model whose weights
 cannot be fetched is timed but not trained, a model that cannot be built is skipped, data YAMLs resolve, bad input
-fails. The --task runs are in test_benchmark_tasks.py."""
+fails. The --task runs are in test_benchmark_tasks.py; the references, ratios, frontiers per backend, data sets, YAML
+files and learning curves of the accuracy run in test_benchmark_accuracy.py."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from PIL import Image
 from yolo_lite.benchmark import FIELDS, pareto_frontier, run_benchmark, select_models, shipped_models, time_interleaved
 from yolo_lite import data
 from yolo_lite.backbones import pretrained, timm_backbone
-from yolo_lite.benchmark import accuracy, models, report
+from yolo_lite.benchmark import BenchmarkSettings, accuracy, datasets, models, report, selection
 from yolo_lite.benchmark import run as benchmark_run
 from yolo_lite.cli import main
 from yolo_lite.patches import yaml_lookup
@@ -48,7 +49,7 @@ MEASURED = [  # fields every CPU run fills with a positive number, ONNX and Open
 ]  # fmt: skip
 SPREADS = [f"{backend}_iqr_ms" for backend in CPU_BACKENDS]  # >= 0: the files round to 0.1 us
 CUDA_FIELDS = [key for key in FIELDS if key.startswith("cuda_")]
-ACCURACY_FIELDS = [key for key in FIELDS if key.startswith("map50") or key in {"seeds", "train_imgsz", "frontier"}]
+ACCURACY_FIELDS = [key for key in FIELDS if key.startswith(("map50", "frontier_")) or key in {"seeds", "train_imgsz"}]
 SKIPPED = "yolo11n-starnet-imagenet"  # shipped; its ImageNet weights "cannot be downloaded" (simulated)
 OFFLINE = "cannot download the ImageNet weights of starnet_s1: no network"
 
@@ -120,7 +121,8 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     assert report["command"].startswith("yolo-lite benchmark --quick")
     assert ENVIRONMENT_KEYS <= report["environment"].keys() and report["environment"]["threads"] >= 1
     assert report["environment"]["malloc"].startswith("glibc malloc keeps freed memory")
-    quick = dict(scales=["n"], models=[family], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, openvino=True)
+    quick = dict(scales=["n"], imgsz=IMGSZ, rounds=2, warmup=1, batch=2, onnx=True, openvino=True)
+    quick["models"] = ["yolo11?-*starnet"]  # the YOLO11-head StarNet model only
     quick["accuracy"] = False
     assert {key: report["settings"][key] for key in quick} == quick
     assert report["fields"] == FIELDS
@@ -137,7 +139,9 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     assert all(stock[f"{backend}_vs_stock"] == 1.0 for backend in CPU_BACKENDS)
     assert lite["family"] == lite["tag"] == family and lite["params"] < stock["params"] < 3e6
     assert lite["gflops"] < stock["gflops"]
-    check_png(out / "benchmark.png")
+    for backend in ("predict", "onnx"):  # latency vs GFLOPs without an accuracy run, one figure per backend
+        check_png(out / f"benchmark-{backend}.png")
+    assert "![benchmark-onnx](benchmark-onnx.png)" in markdown
 
 
 @pytest.fixture
@@ -185,8 +189,9 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     report = json.loads((out / "benchmark.json").read_text())
     settings = report["settings"]
     assert settings["train_seeds"] == [0, 1] and settings["train_imgsz"] == IMGSZ and settings["epochs"] == 1
-    assert settings["data_source"] == str(relative) and Path(settings["data"]) == out / "data" / "relative.yaml"
-    assert yaml.safe_load(Path(settings["data"]).read_text())["path"] == str(data_yaml.parent)
+    assert settings["data"] == str(relative) and Path(report["data"]["path"]) == out / "data" / "relative.yaml"
+    assert yaml.safe_load(Path(report["data"]["path"]).read_text())["path"] == str(data_yaml.parent)
+    assert settings["train_images"] is None and settings["curve"] is False  # the user's data: no generated set
     rows = {row["model"]: row for row in report["rows"]}
     assert list(rows) == ["yolo11n", SKIPPED, "yolo11n-starnet"]  # sorted: "-" before "."
     assert all(row["skipped"] is None for row in rows.values())  # every model is built and timed
@@ -196,7 +201,7 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     assert untrained["family"] == "starnet" and untrained["tag"] == "starnet-imagenet"
     assert untrained["backbone"] == "starnet_s1" and untrained["cpu_ms"] > 0 and untrained["cpu_vs_stock"] > 0
     assert all(untrained[key] is None for key in FIELDS if key.startswith("map50") or key in {"seeds", "epochs"})
-    assert untrained["frontier"] is None and not (out / "train" / f"{SKIPPED}-seed0").exists()
+    assert untrained["frontier_predict"] is None and not (out / "train" / f"{SKIPPED}-seed0").exists()
     trained = {name: row for name, row in rows.items() if name != SKIPPED}
     for name, row in trained.items():
         assert row["accuracy_skipped"] is None
@@ -209,11 +214,16 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
             assert (row[f"{key}_min"], row[f"{key}_max"]) == (min(runs), max(runs))
         assert row["map50_95"] <= row["map50"] + 1e-4
         for seed in (0, 1):
-            assert (out / "train" / f"{name}-seed{seed}" / "weights" / "best.pt").is_file()
+            run = out / "train" / f"{name}-seed{seed}"
+            assert (run / "weights" / "best.pt").is_file()
+            assert not (out / "train" / f"{name}-seed{seed}-val").exists()  # validated once, by the trainer
+            results = accuracy.read_results(run / "results.csv")
+            assert results["metrics/mAP50-95(B)"][-1] == pytest.approx(row["map50_95_per_seed"][seed], abs=1e-4)
+        assert row["map50_95_curve"] is None and row["frontier_onnx"] is None  # no --curve, --no-onnx
     stock = rows["yolo11n"]
     assert stock["map50_95_vs_stock"] == (1.0 if min(stock["map50_95_per_seed"]) > 0 else None)
-    flags = pareto_frontier([(row["cpu_ms"], row["map50_95"]) for row in trained.values()])
-    assert [row["frontier"] for row in trained.values()] == flags and any(flags)
+    flags = pareto_frontier([(row["predict_ms"], row["map50_95"]) for row in trained.values()])
+    assert [row["frontier_predict"] for row in trained.values()] == flags and any(flags)
 
     markdown = (out / "benchmark.md").read_text()
     assert "relative 'path' resolved against the YAML's folder" in markdown and "2 seeds: 0, 1" in markdown
@@ -224,7 +234,7 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     assert "skipped" not in found["Sizes"][0]  # no model was skipped in the timings
     assert [row[0] for row in found["Sizes"][1:]] == [row[0] for row in found["PyTorch CPU"][1:]] == list(rows)
     header, *body = found["Accuracy"]
-    assert header[0] == "model" and header[-2:] == ["frontier", "skipped"] and "mAP50-95 mean (std)" in header
+    assert header[0] == "model" and header[-2:] == ["frontier predict()", "skipped"] and "mAP50-95 mean (std)" in header
     assert [row[0] for row in body] == list(rows)
     assert [row[-2] for row in body] == ["yes" if flags[0] else "no", "", "yes" if flags[1] else "no"]
     assert [row[-1] for row in body] == ["", untrained["accuracy_skipped"].replace("|", "\\|"), ""]
@@ -236,11 +246,12 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
 
     with (out / "benchmark.csv").open(newline="") as f:
         records = list(csv.DictReader(f))
-    assert [r["frontier"] for r in records] == [str(flags[0]), "", str(flags[1])]
+    assert [r["frontier_predict"] for r in records] == [str(flags[0]), "", str(flags[1])]
     assert records[0]["map50_95_per_seed"] == " ".join(str(v) for v in stock["map50_95_per_seed"])
     assert records[1]["accuracy_skipped"].startswith("skipped: ") and records[1]["map50_95_per_seed"] == ""
     assert records[1]["skipped"] == "" and float(records[1]["cpu_ms"]) > 0
-    check_png(out / "benchmark.png")
+    check_png(out / "benchmark-predict.png")
+    assert not (out / "benchmark-onnx.png").exists()  # --no-onnx: no ONNX frontier
 
 
 def test_shipped_models_are_timed_without_fetching_backbone_weights(tmp_path, monkeypatch):
@@ -271,7 +282,7 @@ def test_model_that_cannot_be_built_is_skipped_with_reason(tmp_path, monkeypatch
     assert entry.model is None and entry.onnx_path is None and entry.row["model"] == "yolo11n-starnet"
     assert entry.row["skipped"] == "skipped: YAML row 3: unknown module 'Nope'. Use an Ultralytics module"
     assert entry.row["task"] == "detect"
-    named = {"model", "family", "tag", "scale", "task", "skipped"}
+    named = {"model", "yaml", "family", "tag", "scale", "task", "skipped"}
     assert all(entry.row[key] is None for key in FIELDS if key not in named)
     stock = {**dict.fromkeys(FIELDS), "model": "yolo11n", "family": "stock", "tag": "yolo11", "scale": "n"}
     stock["task"] = "detect"
@@ -281,30 +292,21 @@ def test_model_that_cannot_be_built_is_skipped_with_reason(tmp_path, monkeypatch
         models.prepare("yolo11n.yaml", "n", IMGSZ, 0, (), tmp_path)
 
 
-def test_pareto_frontier_and_mean_ratio_to_stock():
+def test_pareto_frontier():
     assert pareto_frontier([(1.0, 0.5), (2.0, 0.6), (3.0, 0.55), (1.0, 0.5), (0.5, 0.1)]) == [
         True, True, False, True, True,
     ]  # fmt: skip
     assert pareto_frontier([(2.0, 0.5), (2.0, 0.4), (1.0, 0.5)]) == [False, False, True]
-    row = dict.fromkeys(FIELDS)
-    stock = {**row, "model": "yolo11n", "family": "stock", "tag": "yolo11", "scale": "n", "cpu_ms": 10.0}
-    lite = {**row, "model": "yolo11n-a", "family": "a", "tag": "a", "scale": "n", "cpu_ms": 6.0}
-    slow = {**row, "model": "yolo11n-b", "family": "b", "tag": "b", "scale": "n", "cpu_ms": 12.0}
-    for r, runs in ((stock, [0.4, 0.5]), (lite, [0.3, 0.5]), (slow, [0.2, 0.3])):
-        r.update(map50_95=float(np.mean(runs)), map50_95_per_seed=runs)
-    accuracy.mark_frontier([stock, lite, slow])
-    assert [r["frontier"] for r in (stock, lite, slow)] == [True, True, False]
-    assert stock["map50_95_vs_stock"] == 1.0 and lite["map50_95_vs_stock"] == pytest.approx((0.75 + 1.0) / 2)
 
 
 def test_shipped_models_take_all_scale_and_single_scale_yamls(tmp_path, monkeypatch):
     for name in ("yolo11-starnet.yaml", "yolo11-fasternet.yaml", "yolo11n-starnet-imagenet.yaml", "yolo11s-tiny.yaml"):
         (tmp_path / name).write_text("nc: 80\n")
-    monkeypatch.setattr(models, "CFG_DIR", tmp_path)
+    monkeypatch.setattr(selection, "CFG_DIR", tmp_path)
     monkeypatch.setattr(yaml_lookup, "CFG_DIR", tmp_path)
     assert shipped_models("n") == ["yolo11n-fasternet.yaml", "yolo11n-starnet-imagenet.yaml", "yolo11n-starnet.yaml"]
     assert shipped_models("s") == ["yolo11s-fasternet.yaml", "yolo11s-starnet.yaml", "yolo11s-tiny.yaml"]
-    assert models.available_families() == ["fasternet", "starnet", "tiny"]
+    assert selection.available_families() == ["fasternet", "starnet", "tiny"]
     assert select_models("ns", models=["*starnet*"]) == {
         "n": ["yolo11n-starnet-imagenet.yaml", "yolo11n-starnet.yaml"], "s": ["yolo11s-starnet.yaml"],
     }  # fmt: skip
@@ -320,7 +322,8 @@ def test_shipped_models_take_all_scale_and_single_scale_yamls(tmp_path, monkeypa
 def test_real_shipped_models_include_every_family():
     names = shipped_models("n")
     assert names == sorted(names) and "yolo11n-starnet.yaml" in names
-    assert all(re.fullmatch(r"yolo11n-[\w.-]+\.yaml", name) for name in names)
+    assert all(re.fullmatch(r"yolo(11|26)n-[\w.-]+\.yaml", name) for name in names)
+    assert "yolo26n-starnet.yaml" in names  # both heads
 
 
 def test_rounds_are_interleaved_stock_first_after_warmup():
@@ -352,6 +355,14 @@ def test_rounds_are_interleaved_stock_first_after_warmup():
         (dict(accuracy=True, train_kwargs={"imgsz": 64}), "train_kwargs may not set imgsz", "--train-imgsz"),
         (dict(accuracy=True, data="no/such/data.yaml"), "data YAML not found: 'no/such/data.yaml'", "synthetic"),
         (dict(data="coco128.yaml"), "only used to measure accuracy", "--accuracy"),
+        (dict(curve=True), "curve=True is only used to measure accuracy", "--accuracy"),
+        (dict(train_images=8), "train_images=8 is only used to measure accuracy", "--accuracy"),
+        (dict(accuracy=True, val_images=0), "val_images must be an integer >= 1, got 0", "--val-images"),
+        (dict(accuracy=True, data="coco.yaml", train_images=8), "train_images sizes a generated set", "--train-images"),
+        (dict(accuracy=True, task="pose", data="clutter"), "data='clutter' is a detection set", "--data shapes"),
+        (dict(accuracy=True, train_imgsz=32), "the clutter set is drawn at train_imgsz, at least 64", "--train-imgsz"),
+        (dict(accuracy=True, train_kwargs={"val": True}), "train_kwargs may not set val", "--curve"),
+        (dict(accuracy=True, train_kwargs=[("batch", 8)]), "train_kwargs must be a mapping", "--train-batch"),
     ],
 )
 def test_bad_input_raises_value_error_naming_problem_and_fix(kwargs, problem, fix, tmp_path):
@@ -370,9 +381,9 @@ def test_unusable_data_yaml_is_rejected_before_timing(tmp_path):
 
 
 def test_data_yaml_without_relative_path_is_used_as_it_is(data_yaml, tmp_path):
-    path, resolved = accuracy.check_data(data_yaml, accuracy=True)  # an absolute 'path': no copy
-    assert (path, resolved) == (data_yaml, None)
-    assert accuracy.prepare_data(path, resolved, tmp_path, IMGSZ, 0) == (data_yaml, str(data_yaml))
+    assert datasets.check_data(data_yaml) == data_yaml
+    settings = BenchmarkSettings(accuracy=True, data=data_yaml, onnx=False, openvino=False)
+    assert datasets.prepare_data(settings, tmp_path) == (data_yaml, str(data_yaml))  # an absolute 'path': no copy
     assert not (tmp_path / "data").exists()
 
 
@@ -412,7 +423,7 @@ def test_onnx_sessions_do_not_spin(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ort, "InferenceSession", Recording)
     run_benchmark(
-        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=1,
+        models="yolo11n-starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=1,
         out_dir=tmp_path, openvino=False,
     )  # fmt: skip
     assert len(options) == 2  # stock and the StarNet model
@@ -437,7 +448,8 @@ def test_timings_run_on_the_requested_threads_after_the_exports(tmp_path, monkey
         monkeypatch.setattr(benchmark_run, name, recording)
     before = torch.get_num_threads()
     rows = run_benchmark(
-        models="starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1, threads=threads,
+        models="yolo11n-starnet", scales="n", imgsz=IMGSZ, rounds=1, warmup=0, batch=1, batch_rounds=1,
+        threads=threads,
         out_dir=tmp_path,
     )  # fmt: skip
     assert {name for name, _ in seen} == {"time_torch", "time_predict", "time_onnx", "time_openvino"}

@@ -24,7 +24,7 @@ from ultralytics.nn.tasks import (
 from yolo_lite.backbones.base import Backbone
 from yolo_lite.backbones.pretrained import imagenet_source
 from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
-from yolo_lite.patches.yaml_lookup import CFG_DIR, TASK_SUFFIXES, model_task, shipped_models
+from yolo_lite.patches.yaml_lookup import TASK_SUFFIXES, model_task, shipped_models
 
 from .conftest import TRAIN_ARGS
 

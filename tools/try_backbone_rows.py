@@ -6,9 +6,10 @@
 Each row replaces the module and args of row 0 of ``--base`` (a shipped YAML; the copies keep everything else) and is
 written to ``--out`` as ``yolo11<scale>-row<i>.yaml``. The copies and stock YOLO11 at the base's scale are then timed
 as ``yolo-lite benchmark`` times its PyTorch CPU backend (fused, batch 1, interleaved rounds, 2 threads, subnormals
-flushed, freed memory kept) and trained with the accuracy run's arguments (the synthetic set, 15 epochs at 128 px,
-seeds 0..N-1, deterministic): the table it prints is how the "rows tried" of docs/results.md were measured. Shipping
-a row means editing the YAML by hand; this only measures.
+flushed, freed memory kept) and trained with the accuracy run's arguments (the synthetic shapes set, 15 epochs at
+128 px, seeds 0..N-1, deterministic, validated after the last epoch): the table it prints is how the "rows tried"
+of docs/results.md were measured (those with an earlier version, which validated every epoch and kept Ultralytics' best epoch).
+Shipping a row means editing the YAML by hand; this only measures.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ import torch
 from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import LOGGER
 
-from yolo_lite.benchmark import time_interleaved
-from yolo_lite.benchmark.accuracy import prepare_data, train_and_validate
+from yolo_lite.benchmark import BenchmarkSettings, time_interleaved
+from yolo_lite.benchmark.accuracy import train_and_validate
+from yolo_lite.benchmark.datasets import prepare_data
 from yolo_lite.benchmark.environment import cpu_settings, keep_freed_memory
 from yolo_lite.patches.yaml_lookup import CFG_DIR
 
@@ -78,12 +80,13 @@ def main() -> None:
     os.chdir(out)  # Ultralytics finds the copies by name in the working directory
     keep_freed_memory()
     timed = latency([stock, *stems], args.rounds, args.threads)
-    data, _ = prepare_data(None, None, out, args.train_imgsz, 0, "detect")
-    train_args = dict(epochs=args.epochs, deterministic=True, plots=False, amp=False, exist_ok=True)
+    settings = BenchmarkSettings(accuracy=True, data="shapes", train_imgsz=args.train_imgsz, onnx=False, openvino=False)
+    data = prepare_data(settings, out).path
+    train_args = dict(epochs=args.epochs, deterministic=True, plots=False, amp=False, exist_ok=True, val=False)
     results = {}
     for stem in [stock, *stems]:
         family = "stock" if stem == stock else "row"
-        row = {"model": stem, "task": "detect", "family": family}
+        row = {"model": stem, "yaml": f"{stem}.yaml", "task": "detect", "family": family}
         train_and_validate(row, data, list(range(args.seeds)), train_args, out / "train", args.train_imgsz)
         results[stem] = row["map50_95_per_seed"]
     reference = np.asarray(results[stock])

@@ -111,7 +111,8 @@ def step_build(state: dict) -> str:
     from ultralytics import YOLO
 
     from yolo_lite.backbones.base import Backbone
-    from yolo_lite.benchmark.models import available_families, timing_yaml
+    from yolo_lite.benchmark.models import timing_yaml
+    from yolo_lite.benchmark.selection import available_families
     from yolo_lite.patches.yaml_lookup import shipped_models
 
     shipped = shipped_models("n")

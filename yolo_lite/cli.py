@@ -24,40 +24,56 @@ __all__ = ["main"]
 
 # Settings of `yolo-lite benchmark` that --quick changes; an option given on the command line wins over both. The full
 # run compares every shipped model of the task (None) at the task's image size (None: 640, 224 for classify); the quick
-# run only the task's starnet model (the tag "starnet"), unless --models or --families picks others.
+# run only the task's StarNet model with YOLO11's neck and head (yolo11n-starnet.yaml, yolo11n-seg-starnet.yaml, ...;
+# QUICK_MODELS where that glob does not apply), unless --models or --families picks others.
 BENCHMARK_PRESETS = {
     "full": dict(models=None, scales=["n", "s"], imgsz=None, rounds=20, warmup=3, batch=8, batch_rounds=5, epochs=10),
-    "quick": dict(models=["starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1),
+    "quick": dict(
+        models=["yolo11?-*starnet"], scales=["n"], imgsz=64, rounds=2, warmup=1, batch=2, batch_rounds=2, epochs=1
+    ),
 }
+QUICK_MODELS = {"rtdetr": ["rtdetr-starnet"]}  # task -> the quick run's models where the YOLO11 glob does not apply
+# With --accuracy also these (they are refused without it): the quick demo trains on the synthetic shapes set, the full
+# run on the task's default (the clutter set for detect and rtdetr).
+ACCURACY_PRESETS = {"full": {}, "quick": dict(data="shapes")}
 
 
 def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     """Run :func:`yolo_lite.benchmark.run_benchmark` with the parsed options; report bad input as a usage error."""
-    from .benchmark import run_benchmark
+    from .benchmark import BenchmarkSettings, run_benchmark
 
-    preset = dict(BENCHMARK_PRESETS["quick" if args.quick else "full"])
+    name = "quick" if args.quick else "full"
+    preset = {**BENCHMARK_PRESETS[name], **(ACCURACY_PRESETS[name] if args.accuracy else {})}
+    if args.quick:
+        preset["models"] = QUICK_MODELS.get(args.task, preset["models"])
     if args.families is not None:  # picking families replaces the preset's model selection
         preset["models"] = None
     options = {key: preset[key] if getattr(args, key) is None else getattr(args, key) for key in preset}
     train_kwargs = {key: v for key, v in (("batch", args.train_batch), ("workers", args.workers)) if v is not None}
     try:
-        run_benchmark(
-            task=args.task,
-            families=args.families,
-            reference=args.reference,
-            threads=args.threads,
-            onnx=args.onnx,
-            openvino=args.openvino,
-            accuracy=args.accuracy,
-            data=args.data,
-            seeds=args.seeds,
-            train_imgsz=args.train_imgsz,
-            train_kwargs=train_kwargs,
-            seed=args.seed,
-            out_dir=args.out,
-            command=shlex.join(["yolo-lite", *argv]),
-            **options,
+        settings = BenchmarkSettings(
+            **{
+                "task": args.task,
+                "families": args.families,
+                "reference": args.reference,
+                "threads": args.threads,
+                "onnx": args.onnx,
+                "openvino": args.openvino,
+                "accuracy": args.accuracy,
+                "data": args.data,
+                "train_images": args.train_images,
+                "val_images": args.val_images,
+                "seeds": args.seeds,
+                "train_imgsz": args.train_imgsz,
+                "curve": args.curve,
+                "train_kwargs": train_kwargs or None,
+                "seed": args.seed,
+                "out_dir": args.out,
+                "command": shlex.join(["yolo-lite", *argv]),
+                **options,
+            }
         )
+        run_benchmark(settings)
     except ValueError as e:
         parser.error(str(e))
 
@@ -147,11 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     bench = commands.add_parser(
         "benchmark",
         help="compare stock YOLO11 with every shipped model: size, latency, throughput, memory, accuracy",
-        description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml) at each scale and write "
-        "benchmark.md, .csv, .json and .png to --out; --task picks another task (yolo11<scale>-seg.yaml vs "
-        "yolo11<scale>-seg-<tag>.yaml, ..., rtdetr-l.yaml vs rtdetr-<tag>.yaml). Defaults are the full run; --quick "
-        "is the CI run (imgsz 64, scale n, the task's starnet model only, 2 rounds, batch 2, 1 epoch). Options given "
-        "explicitly override either.",
+        description="Compare stock YOLO11 with every shipped model (yolo11<scale>-<tag>.yaml and "
+        "yolo26<scale>-<tag>.yaml) at each scale and write benchmark.md, .csv, .json and the plots "
+        "(benchmark-predict.png, benchmark-onnx.png) to --out; --task picks another task (yolo11<scale>-seg.yaml vs "
+        "yolo11<scale>-seg-<tag>.yaml, ..., rtdetr-l.yaml vs rtdetr-<tag>.yaml). Defaults are the full run; --quick is "
+        "the CI run (imgsz 64, scale n, the task's YOLO11-head StarNet model only, 2 rounds, batch 2, 1 epoch). "
+        "Options given explicitly override either.",
     )
     bench.add_argument(
         "--task",
@@ -164,8 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--models",
         nargs="+",
-        help="shipped models to compare: names or globs matched against name, stem and tag, e.g. "
-        "yolo11n-starnet.yaml, starnet, '*starnet*' (default: every shipped model at each scale)",
+        help="models to compare: names or globs of shipped models matched against name, stem and tag, e.g. "
+        "yolo11n-starnet.yaml, starnet, '*starnet*', or paths of model YAML files (my/yolo26n-custom.yaml, compared "
+        "at the scale its name gives) (default: every shipped model at each scale)",
     )
     bench.add_argument(
         "--families", nargs="+", help="keep only models whose tag starts with these families, e.g. starnet fasternet"
@@ -174,7 +192,8 @@ def _parser() -> argparse.ArgumentParser:
         "--reference",
         choices=["yolo11", "yolo26"],
         default="yolo11",
-        help="yolo26 adds stock YOLO26 as a second reference row next to stock YOLO11 (default: yolo11)",
+        help="yolo26 adds stock YOLO26 as a second reference next to stock YOLO11: timed, and with --accuracy "
+        "trained alike, every model gets its ratio to both (default: yolo11)",
     )
     bench.add_argument("--scales", nargs="+", help=f"model scales (default: {' '.join(full['scales'])}; rtdetr: l)")
     bench.add_argument(
@@ -200,16 +219,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--data",
-        help="Ultralytics data YAML of the task for --accuracy (for classify a folder with train/ and val/); a "
-        "relative 'path' in it is resolved against the YAML's folder (default: the task's generated synthetic "
-        "dataset)",
+        help="data for --accuracy: clutter (the generated clutter detection set; detect and rtdetr), shapes (the "
+        "task's generated synthetic shapes set, the quick demo's), or an Ultralytics data YAML of the task (for "
+        "classify a folder with train/ and val/; a relative 'path' in it is resolved against the YAML's folder) "
+        "(default: clutter for detect and rtdetr, shapes for the other tasks; shapes with --quick)",
     )
+    for split in ("train", "val"):
+        bench.add_argument(
+            f"--{split}-images",
+            type=int,
+            help=f"{split} images of a generated --data set, clutter or shapes (default: the set's in "
+            "yolo_lite.benchmark.settings.DATA_IMAGES)",
+        )
     bench.add_argument("--epochs", type=int, help=f"training epochs per run for --accuracy (default: {full['epochs']})")
     bench.add_argument(
         "--seeds", type=int, help="training runs per model for --accuracy, seeds --seed .. --seed+N-1 (default: 3)"
     )
     bench.add_argument(
         "--train-imgsz", type=int, help="image size of training and validation for --accuracy (default: --imgsz)"
+    )
+    bench.add_argument(
+        "--curve",
+        action="store_true",
+        help="validate after every epoch and plot each model's learning curve (benchmark-curves.png); without it "
+        "only the last epoch is validated",
     )
     bench.add_argument("--train-batch", type=int, help="training batch size for --accuracy (default: Ultralytics')")
     bench.add_argument("--workers", type=int, help="dataloader workers for --accuracy (default: Ultralytics')")

@@ -80,22 +80,23 @@ def stock_model(scale: str, task: str, version: str = "yolo11") -> str:
     return f"{version}{scale}{suffix}.yaml"
 
 
-def stock_label(task: str) -> str:
+def stock_label(task: str, version: str = "yolo11") -> str:
     """Return how reports name stock's model of ``task``: ``YOLO11``, ``YOLO11-seg``, ..., ``RT-DETR-l``.
 
     Args:
         task (str): One of :data:`TASKS`.
+        version (str): ``"yolo11"`` or ``"yolo26"`` (RT-DETR has only its own).
 
     Returns:
         (str): The label.
 
     Examples:
-        >>> stock_label("detect"), stock_label("pose"), stock_label("rtdetr")
-        ('YOLO11', 'YOLO11-pose', 'RT-DETR-l')
+        >>> stock_label("detect"), stock_label("pose", "yolo26"), stock_label("rtdetr")
+        ('YOLO11', 'YOLO26-pose', 'RT-DETR-l')
     """
     if task == RTDETR:
         return "RT-DETR-l"
-    return "YOLO11" + (f"-{TASK_SUFFIXES[task]}" if task in TASK_SUFFIXES else "")
+    return version.upper() + (f"-{TASK_SUFFIXES[task]}" if task in TASK_SUFFIXES else "")
 
 
 def shipped_task_models(scale: str, task: str = "detect") -> list[str]:

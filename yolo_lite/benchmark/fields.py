@@ -9,11 +9,25 @@ from __future__ import annotations
 import torch
 from ultralytics.utils import colorstr
 
-__all__ = ["BACKEND_COLUMNS", "BACKENDS", "FIELDS", "MB", "PREFIX", "SCALES", "STOCK", "TORCH_BACKENDS", "skip_reason"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_COLUMNS",
+    "CUSTOM",
+    "FIELDS",
+    "FRONTIER_BACKENDS",
+    "MB",
+    "PREFIX",
+    "REFERENCE_RATIOS",
+    "SCALES",
+    "STOCK",
+    "TORCH_BACKENDS",
+    "skip_reason",
+]
 
 PREFIX = colorstr("benchmark:")
 SCALES = "nsmlx"
 STOCK = "stock"  # family of Ultralytics' own models (the reference rows)
+CUSTOM = "custom"  # family of a model given as the path of a YAML file
 MB = 1e6
 
 # Latency backends: key prefix of the row fields -> label. "cpu*" and "cuda_*" run PyTorch, "predict" PyTorch through
@@ -42,6 +56,8 @@ BACKEND_COLUMNS = {  # backend -> its column heading in the report's overview of
     "cuda_fp32": "CUDA fp32",
     "cuda_fp16": "CUDA fp16",
 }
+FRONTIER_BACKENDS = ("predict", "onnx")  # latencies that get a speed-accuracy frontier and a plot each
+REFERENCE_RATIOS = {"stock": "yolo11", "yolo26": "yolo26"}  # map50_95_vs_<key> -> the reference's version
 TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
     "cpu": ("cpu", torch.float32, torch.contiguous_format),
     "cpu_cl": ("cpu", torch.float32, torch.channels_last),
@@ -51,11 +67,13 @@ TORCH_BACKENDS = {  # PyTorch backends: key -> (device, dtype, memory format)
 
 FIELDS = {
     "model": "model name, the YAML's stem (yolo11n, yolo11n-starnet, yolo11n-seg-starnet, rtdetr-starnet)",
+    "yaml": "what the model is built from: the YAML name for stock and shipped models (yolo11n.yaml, "
+    "yolo11n-starnet.yaml), the absolute path for a YAML file given in models (--models)",
     "family": "backbone family, the first word of the tag; 'stock' for Ultralytics' own models (YOLO11, YOLO26, "
-    "RT-DETR)",
+    "RT-DETR); 'custom' for a YAML file given in models",
     "tag": "what follows the scale and the task's suffix in the shipped YAML's name (yolo11n-<tag>.yaml, "
-    "yolo11n-seg-<tag>.yaml, rtdetr-<tag>.yaml); for stock its name without the scale (yolo11, yolo11-seg, "
-    "yolo26, rtdetr-l)",
+    "yolo11n-seg-<tag>.yaml, rtdetr-<tag>.yaml); for stock and custom models the name without the scale (yolo11, "
+    "yolo11-seg, yolo26, rtdetr-l, yolo26-custom)",
     "scale": "model scale (n, s, m, l, x; RT-DETR has only l)",
     "task": "the models' task: detect, segment, pose, obb, classify, or rtdetr (RT-DETR detection)",
     "skipped": "why the model was not built for the timings, 'skipped: <message>' (null when it was measured)",
@@ -118,11 +136,23 @@ FIELDS = {
     "map50_95_min": "lowest mAP50-95 of the seeds",
     "map50_95_max": "highest mAP50-95 of the seeds",
     "map50_95_vs_stock": "mAP50-95 / stock YOLO11's (the task's stock model; RT-DETR-l for rtdetr) at the same "
-    "scale and seed: mean over the seeds (null where stock scored 0)",
+    "scale and seed: mean over the seeds of the per-seed ratios (null where stock scored 0 in a seed)",
+    "map50_95_vs_stock_se": "standard error of map50_95_vs_stock: sample standard deviation of the per-seed ratios / "
+    "sqrt(seeds) (null with one seed)",
+    "map50_95_vs_yolo26": "mAP50-95 / stock YOLO26's (the task's) at the same scale and seed: mean over the seeds of "
+    "the per-seed ratios (null without reference yolo26, or where YOLO26 scored 0 in a seed)",
+    "map50_95_vs_yolo26_se": "standard error of map50_95_vs_yolo26: sample standard deviation of the per-seed ratios "
+    "/ sqrt(seeds) (null with one seed)",
     "map50_per_seed": "mAP50 of each seed, in seed order (space-separated in the CSV)",
     "map50_95_per_seed": "mAP50-95 of each seed, in seed order (space-separated in the CSV)",
-    "frontier": "on the speed-accuracy (Pareto) frontier: no other model has both lower PyTorch CPU latency and "
-    "higher mean map50_95 (null without an accuracy run)",
+    "map50_95_curve": "learning curve: mAP50-95 on the val split after each epoch, mean over the seeds, in epoch "
+    "order (space-separated in the CSV; null without curve, --curve)",
+    **{
+        f"frontier_{backend}": f"on the speed-accuracy (Pareto) frontier of {BACKENDS[backend]} latency: no other "
+        f"model has both a lower {backend}_ms and a higher mean map50_95 (null without an accuracy run or without "
+        "that backend)"
+        for backend in FRONTIER_BACKENDS
+    },
 }
 
 

@@ -2,10 +2,12 @@
 
 The markdown shows a sizes table (params, GFLOPs, file sizes, and why a model was skipped), an overview of every model's
 latency ratio to stock on each backend that ran, then one table per timing backend (latency with its IQR, ratio to
-stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the accuracy table (with why a model was not
-trained in its last column), whose columns name the task's metrics (mAP50 and mAP50-95, mask or pose mAP, top-1 and
-top-5 for classify: :data:`~yolo_lite.benchmark.accuracy.METRICS`). The CSV and JSON keep every column of
-:data:`~yolo_lite.benchmark.fields.FIELDS`.
+stock, achieved GFLOP/s, and throughput and peak memory for PyTorch), then the accuracy table: mean (std) and range of
+the task's metrics (mAP50 and mAP50-95, mask or pose mAP, top-1 and top-5 for classify:
+:data:`~yolo_lite.benchmark.accuracy.METRICS`), the mean per-seed ratio to each reference with its standard error, the
+latency of PyTorch (NCHW) and of each frontier backend with the frontier it is on, and why a model was not trained. The
+CSV and JSON keep every column of :data:`~yolo_lite.benchmark.fields.FIELDS`; the JSON also holds the settings
+(:class:`~yolo_lite.benchmark.settings.BenchmarkSettings`) and the data trained on.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ import csv
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..task_models import stock_label
-from .accuracy import FRONTIER_LATENCY, METRICS
+from .accuracy import METRICS
 from .environment import ENVIRONMENT_PACKAGES
-from .fields import BACKEND_COLUMNS, BACKENDS, FIELDS, TORCH_BACKENDS
+from .fields import BACKEND_COLUMNS, BACKENDS, FIELDS, FRONTIER_BACKENDS, REFERENCE_RATIOS, TORCH_BACKENDS
+
+if TYPE_CHECKING:
+    from .datasets import PreparedData
+    from .settings import BenchmarkSettings
 
 __all__ = ["markdown_document", "markdown_tables", "write_csv", "write_json"]
 
@@ -102,12 +109,19 @@ def _overview_table(rows: Sequence[dict], backends: Sequence[str]) -> str:
     )
 
 
+def _flag(key: str) -> Callable[[dict], str]:
+    """Return a cell function showing a yes/no ``key``; empty when missing."""
+    return lambda row: "" if row[key] is None else "yes" if row[key] else "no"
+
+
 def _accuracy_table(rows: Sequence[dict]) -> str:
-    """Return the accuracy table: mean (std) and range over the seeds, ratio to stock, frontier, why not trained.
+    """Return the accuracy table: mean (std) and range over the seeds, ratios to the references (SE), latencies and
+    frontiers, why not trained.
 
     The metric columns are named for the rows' task (``mAP50-95``, ``mask mAP50-95``, ``top-1``, ...).
     """
-    metric = METRICS[rows[0]["task"]]
+    task = rows[0]["task"]
+    metric = METRICS[task]
     return _table(
         rows,
         [
@@ -117,9 +131,19 @@ def _accuracy_table(rows: Sequence[dict]) -> str:
             (f"{metric.map50_label} min-max", _range("map50"), "---:"),
             (f"{metric.map50_95_label} mean (std)", _fmt(".3f", "map50_95", "map50_95_std"), "---:"),
             (f"{metric.map50_95_label} min-max", _range("map50_95"), "---:"),
-            (f"{metric.map50_95_label} vs stock", _fmt(".2f", "map50_95_vs_stock"), "---:"),
-            (f"{BACKENDS['cpu']} ms", _fmt(".1f", FRONTIER_LATENCY), "---:"),
-            ("frontier", lambda r: "" if r["frontier"] is None else "yes" if r["frontier"] else "no", "---"),
+            *(
+                (f"vs {stock_label(task, v)} (SE)", _fmt(".3f", f"map50_95_vs_{k}", f"map50_95_vs_{k}_se"), "---:")
+                for k, v in REFERENCE_RATIOS.items()
+            ),
+            (f"{BACKENDS['cpu']} ms", _fmt(".1f", "cpu_ms"), "---:"),
+            *(
+                column
+                for backend in FRONTIER_BACKENDS
+                for column in (
+                    (f"{BACKEND_COLUMNS[backend]} ms", _fmt(".1f", f"{backend}_ms"), "---:"),
+                    (f"frontier {BACKEND_COLUMNS[backend]}", _flag(f"frontier_{backend}"), "---"),
+                )
+            ),
             ("skipped", lambda r: r["accuracy_skipped"] or "", "---"),
         ],
     )
@@ -154,46 +178,41 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: dict) -> str:
-    """Return the ``benchmark.md`` text: command, environment, method, tables and plot.
-
-    Args:
-        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
-        command (str): The command line that ran the benchmark.
-        env (dict): :func:`~yolo_lite.benchmark.environment.environment` of the run.
-        settings (dict): The run's settings (as in the JSON).
-
-    Returns:
-        (str): The document.
-    """
-    versions = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_PACKAGES if env[key])
-    task = settings["task"]
+def _method(rows: Sequence[dict], settings: BenchmarkSettings, env: dict, data: PreparedData | None) -> str:
+    """Return the report's paragraph on how the numbers were measured."""
+    task = settings.task
     stock, metric = f"stock {stock_label(task)}", METRICS[task]
-    method = f"Task: {task}; every model is compared with {stock}." + (
-        f" {settings['scale_note']}" if settings["scale_note"] else ""
+    method = f"Task: {task}; every model is compared with {stock}" + (
+        f" and stock {stock_label(task, 'yolo26')}." if settings.reference == "yolo26" else "."
     )
+    method += f" {settings.scale_note}" if settings.scale_note else ""
     method += (
-        f" Latency: batch 1 at {settings['imgsz']}x{settings['imgsz']}, median (interquartile range) of "
-        f"{_count(settings['rounds'], 'interleaved round')} after {_count(settings['warmup'], 'warm-up round')}; "
+        f" Latency: batch 1 at {settings.imgsz}x{settings.imgsz}, median (interquartile range) of "
+        f"{_count(settings.rounds, 'interleaved round')} after {_count(settings.warmup, 'warm-up round')}; "
         f"'vs stock' is the median per-round ratio to {stock} at the same scale. Throughput and peak memory at "
-        f"batch {settings['batch']} ({_count(settings['batch_rounds'], 'round')}). Models are fused; subnormal floats "
+        f"batch {settings.batch} ({_count(settings.batch_rounds, 'round')}). Models are fused; subnormal floats "
         "are flushed to zero" + (f"; {env['malloc']}" if env.get("malloc") else "") + "."
     )
     if any(row["openvino_precision"] for row in rows):
         precisions = sorted({row["openvino_precision"] for row in rows if row["openvino_precision"]})
         method += f" OpenVINO's default inference precision on this CPU: {', '.join(precisions)}."
-    if settings["accuracy"]:
-        seeds = settings["train_seeds"]
+    if settings.accuracy:
+        seeds = settings.train_seeds
+        versions = ["yolo11", "yolo26"] if settings.reference == "yolo26" else ["yolo11"]
+        ratios = " and ".join(f"'vs {stock_label(task, version)} (SE)'" for version in versions)
+        frontiers = " and ".join(BACKENDS[b] for b in FRONTIER_BACKENDS if any(row[f"{b}_ms"] for row in rows))
         method += (
-            f" Accuracy: every model trained {_count(settings['epochs'], 'epoch')} from its YAML (from scratch, or "
-            "from the backbone row's pretrained weights) at "
-            f"{settings['train_imgsz']}x{settings['train_imgsz']} once per seed ({_count(len(seeds), 'seed')}: "
-            f"{', '.join(map(str, seeds))}; same hyperparameters, deterministic) on {settings['data_note']}, and "
-            f"validated on its val split: {metric.map50_label} and {metric.map50_95_label} (the JSON and CSV keep them "
-            "in the map50 and map50_95 fields); mean (sample standard deviation) and min-max over the seeds, 'vs "
-            f"stock' is the mean per-seed ratio to {stock}'s {metric.map50_95_label}. 'frontier': no other model has "
-            f"both a lower {BACKENDS['cpu']} latency (at {settings['imgsz']} px) and a higher mean "
-            f"{metric.map50_95_label}."
+            f" Accuracy: every model trained {_count(settings.epochs, 'epoch')} from its YAML (from scratch, or from "
+            f"the backbone row's pretrained weights) at {settings.train_imgsz}x{settings.train_imgsz} once per seed "
+            f"({_count(len(seeds), 'seed')}: {', '.join(map(str, seeds))}; same hyperparameters, deterministic) on "
+            f"{data.note}, and validated on its val split after the last epoch"
+            + (" (and after every epoch for the learning curves)" if settings.curve else "")
+            + f": {metric.map50_label} and {metric.map50_95_label} (the JSON and CSV keep them in the map50 and "
+            f"map50_95 fields); mean (sample standard deviation) and min-max over the seeds. {ratios}: the mean "
+            "over the seeds of the per-seed ratio of "
+            f"{metric.map50_95_label} to that reference's at the same scale, with its standard error (sample standard "
+            "deviation of the ratios / sqrt(seeds)). 'frontier': no other model has both a lower latency on that "
+            f"backend ({frontiers}, at {settings.imgsz} px) and a higher mean {metric.map50_95_label}."
         )
     skipped = [row for row in rows if row["skipped"]]
     untrained = [row for row in rows if row["accuracy_skipped"]]
@@ -201,22 +220,44 @@ def markdown_document(rows: Sequence[dict], command: str, env: dict, settings: d
         method += f" {_count(len(skipped), 'model')} skipped (see the sizes table)."
     if untrained:
         method += f" {_count(len(untrained), 'model')} not trained (see the accuracy table)."
+    return method
+
+
+def markdown_document(
+    rows: Sequence[dict],
+    settings: BenchmarkSettings,
+    env: dict,
+    data: PreparedData | None = None,
+    figures: Sequence[Path] = (),
+) -> str:
+    """Return the ``benchmark.md`` text: command, environment, method, tables and figures.
+
+    Args:
+        rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
+        settings (BenchmarkSettings): The run's settings (``command`` is the command line that ran it).
+        env (dict): :func:`~yolo_lite.benchmark.environment.environment` of the run.
+        data (PreparedData | None): The data the accuracy run trained on (None without one).
+        figures (Sequence[Path]): The figures written next to the document, linked at its end.
+
+    Returns:
+        (str): The document.
+    """
+    versions = ", ".join(f"{key} {env[key]}" for key in ENVIRONMENT_PACKAGES if env[key])
     return "\n".join(
         [
-            "# yolo-lite benchmark" + ("" if task == "detect" else f": {task}"),
+            "# yolo-lite benchmark" + ("" if settings.task == "detect" else f": {settings.task}"),
             "",
-            f"Command: `{command}`",
+            f"Command: `{settings.command}`",
             "",
             f"CPU: {env['cpu']} ({env['cpu_count']} logical cores), {env['threads']} threads; "
             f"load average at start {env['load_average']}, other processes used {env['others_cpu_percent']}% of "
             f"the CPU time during the timings; CUDA: {env['cuda'] or 'none'}; Python {env['python']}; {versions}.",
             "",
-            method,
+            _method(rows, settings, env, data),
             "",
             markdown_tables(rows),
             "",
-            "![latency plot](benchmark.png)",
-            "",
+            *(f"![{Path(figure).stem}]({Path(figure).name})\n" for figure in figures),
         ]
     )
 

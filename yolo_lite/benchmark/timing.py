@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from copy import deepcopy
 from functools import partial
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -25,6 +26,9 @@ from ultralytics.utils import TQDM
 
 from .fields import BACKENDS, MB, TORCH_BACKENDS
 from .models import Entry
+
+if TYPE_CHECKING:
+    from .settings import BenchmarkSettings
 
 __all__ = [
     "check_runtime",
@@ -178,19 +182,20 @@ def _record(entries: Sequence[Entry], backend: str, times: dict[str, list[float]
         entry.row[f"{backend}_gflops_per_s"] = entry.row["gflops"] / median
 
 
-def _input(settings: dict, batch: int = 1) -> torch.Tensor:
+def _input(settings: BenchmarkSettings, batch: int = 1) -> torch.Tensor:
     """Return the run's input: ``batch`` images of uniform noise from the run's seed, NCHW."""
-    generator = torch.Generator().manual_seed(settings["seed"])
-    return torch.rand(batch, 3, settings["imgsz"], settings["imgsz"], generator=generator)
+    generator = torch.Generator().manual_seed(settings.seed)
+    return torch.rand(batch, 3, settings.imgsz, settings.imgsz, generator=generator)
 
 
-def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: str) -> None:
+def time_torch(entries: Sequence[Entry], backend: str, settings: BenchmarkSettings, label: str) -> None:
     """Latency at batch 1, throughput and peak memory at ``batch`` of every entry on one PyTorch backend.
 
     Args:
         entries (Sequence[Entry]): Built models of one scale, stock YOLO11 first.
         backend (str): A key of :data:`~yolo_lite.benchmark.fields.TORCH_BACKENDS`.
-        settings (dict): The run's ``imgsz``, ``seed``, ``batch``, ``rounds``, ``warmup`` and ``batch_rounds``.
+        settings (BenchmarkSettings): The run's ``imgsz``, ``seed``, ``batch``, ``rounds``, ``warmup`` and
+            ``batch_rounds``.
         label (str): Progress bar prefix.
     """
     device, dtype, layout = TORCH_BACKENDS[backend]
@@ -200,20 +205,20 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
         else deepcopy(e.model).to(device, dtype, memory_format=layout)
         for e in entries
     }
-    x1, xb = (_input(settings, n).to(device, dtype).contiguous(memory_format=layout) for n in (1, settings["batch"]))
-    sync, batch = SYNC[device], settings["batch"]
+    x1, xb = (_input(settings, n).to(device, dtype).contiguous(memory_format=layout) for n in (1, settings.batch))
+    sync, batch = SYNC[device], settings.batch
     with torch.inference_mode():
         times = time_interleaved(
             {name: partial(m, x1) for name, m in models.items()},
-            settings["rounds"],
-            settings["warmup"],
+            settings.rounds,
+            settings.warmup,
             f"{label} {BACKENDS[backend]} latency",
             sync,
         )
         bulk = time_interleaved(
             {name: partial(m, xb) for name, m in models.items()},
-            settings["batch_rounds"],
-            min(settings["warmup"], 1),
+            settings.batch_rounds,
+            min(settings.warmup, 1),
             f"{label} {BACKENDS[backend]} batch {batch}",
             sync,
         )
@@ -225,7 +230,7 @@ def time_torch(entries: Sequence[Entry], backend: str, settings: dict, label: st
     del models
 
 
-def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:
+def time_predict(entries: Sequence[Entry], settings: BenchmarkSettings, label: str) -> None:
     """Latency at batch 1 of every entry's inference step in ``model.predict()``: Ultralytics' AutoBackend.
 
     AutoBackend is built on a copy of the fused model as Ultralytics' predictor builds it (``fuse=True``, its default
@@ -234,7 +239,7 @@ def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:
 
     Args:
         entries (Sequence[Entry]): Built models of one scale, stock YOLO11 first.
-        settings (dict): The run's ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        settings (BenchmarkSettings): The run's ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
         label (str): Progress bar prefix.
     """
     from ultralytics.nn.autobackend import AutoBackend
@@ -247,14 +252,14 @@ def time_predict(entries: Sequence[Entry], settings: dict, label: str) -> None:
     with torch.inference_mode():
         times = time_interleaved(
             {name: partial(backend, x) for name, backend in backends.items()},
-            settings["rounds"],
-            settings["warmup"],
+            settings.rounds,
+            settings.warmup,
             f"{label} {BACKENDS['predict']} latency",
         )
     _record(entries, "predict", times)
 
 
-def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
+def time_onnx(entries: Sequence[Entry], settings: BenchmarkSettings, label: str) -> None:
     """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider.
 
     Sessions do not spin: by default an ONNX Runtime session's threads keep spinning after each run, and in
@@ -263,13 +268,13 @@ def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
 
     Args:
         entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
-        settings (dict): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        settings (BenchmarkSettings): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
         label (str): Progress bar prefix.
     """
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = settings["threads"]
+    options.intra_op_num_threads = settings.threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.add_session_config_entry("session.set_denormal_as_zero", "1")
@@ -279,14 +284,14 @@ def time_onnx(entries: Sequence[Entry], settings: dict, label: str) -> None:
     for entry in entries:
         session = ort.InferenceSession(str(entry.onnx_path), options, providers=["CPUExecutionProvider"])
         runners[entry.row["model"]] = partial(session.run, None, {session.get_inputs()[0].name: x})
-    times = time_interleaved(runners, settings["rounds"], settings["warmup"], f"{label} {BACKENDS['onnx']} latency")
+    times = time_interleaved(runners, settings.rounds, settings.warmup, f"{label} {BACKENDS['onnx']} latency")
     _record(entries, "onnx", times)
 
 
 OPENVINO_PRECISION = {"openvino_f32": {"INFERENCE_PRECISION_HINT": "f32"}, "openvino": {}}  # backend -> extra config
 
 
-def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
+def time_openvino(entries: Sequence[Entry], settings: BenchmarkSettings, label: str) -> None:
     """Latency at batch 1 of every entry's OpenVINO model on OpenVINO's CPU plugin, in f32 and in its default precision.
 
     Models compile with Ultralytics' latency hint, the run's threads and subnormals flushed to zero; the default
@@ -294,7 +299,7 @@ def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
 
     Args:
         entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
-        settings (dict): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
+        settings (BenchmarkSettings): The run's ``threads``, ``imgsz``, ``seed``, ``rounds`` and ``warmup``.
         label (str): Progress bar prefix.
     """
     import openvino as ov
@@ -303,7 +308,7 @@ def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
     x = _input(settings).numpy()
     base = {
         "PERFORMANCE_HINT": "LATENCY",
-        "INFERENCE_NUM_THREADS": str(settings["threads"]),
+        "INFERENCE_NUM_THREADS": str(settings.threads),
         "CPU_DENORMALS_OPTIMIZATION": "YES",
     }
     for backend, precision in OPENVINO_PRECISION.items():
@@ -314,4 +319,4 @@ def time_openvino(entries: Sequence[Entry], settings: dict, label: str) -> None:
             if not precision:
                 entry.row["openvino_precision"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
         desc = f"{label} {BACKENDS[backend]} latency"
-        _record(entries, backend, time_interleaved(runners, settings["rounds"], settings["warmup"], desc))
+        _record(entries, backend, time_interleaved(runners, settings.rounds, settings.warmup, desc))
