@@ -99,20 +99,20 @@ def test_a_training_step_updates_the_inner_blocks(neck, tmp_path):
 @pytest.mark.parametrize("neck", list_necks())
 @pytest.mark.parametrize("c3k, attn", [(False, False), (True, False), (False, True)])
 def test_fused_block_gives_the_same_output(neck, c3k, attn):
+    """Every BatchNorm inside the family blocks folds (Ultralytics' own fuse() folds its Conv layers around them)."""
     block = randomize_bn(get_neck(neck)(32, 48, 2, c3k, 0.5, attn))
     x = torch.randn(1, 32, 16, 12, generator=torch.Generator().manual_seed(1))
+    inner = [m for m in block.modules() if isinstance(m, INNER[neck])]
     with torch.no_grad():
         before = block(x)
-        inner_bn = sum(isinstance(m, nn.BatchNorm2d) for m in block.m.modules() if not _in_psa(block, m))
-        assert inner_bn > 0
+        assert len(inner) == (4 if c3k else 2) and _count_bn(inner) > 0
         after = block.fuse()(x)
-    assert sum(isinstance(m, nn.BatchNorm2d) for m in block.m.modules() if not _in_psa(block, m)) == 0
+    assert _count_bn(inner) == 0
     torch.testing.assert_close(before, after, rtol=1e-4, atol=1e-4)
 
 
-def _in_psa(block: nn.Module, module: nn.Module) -> bool:
-    """Whether ``module`` belongs to an Ultralytics PSABlock (whose Conv layers Ultralytics' own fuse() folds)."""
-    return any(module is m for psa in block.modules() if isinstance(psa, PSABlock) for m in psa.modules())
+def _count_bn(modules: list[nn.Module]) -> int:
+    return sum(isinstance(m, nn.BatchNorm2d) for module in modules for m in module.modules())
 
 
 @pytest.mark.parametrize("neck", list_necks())

@@ -147,10 +147,14 @@ def _background(rng: np.random.Generator, imgsz: int) -> np.ndarray:
 
 
 def _blob(rng: np.random.Generator, image: np.ndarray, imgsz: int) -> None:
-    """Draw an irregular blob (no class): a many-sided polygon with jittered radii."""
-    sides = int(rng.integers(9, 16))
-    radius = rng.uniform(0.03, 0.2) * imgsz * rng.uniform(0.6, 1.4, sides)
-    turns = np.sort(rng.uniform(0, 2 * np.pi, sides))
+    """Draw a smooth irregular blob (no class): a circle whose radius varies with a few low harmonics of the angle.
+
+    Low harmonics only, so a blob never has the corners or spikes of a class shape (a star, a cross).
+    """
+    turns = np.linspace(0, 2 * np.pi, 32, endpoint=False)
+    harmonics = np.arange(2, 5)[:, None]
+    wobble = (rng.uniform(0, 0.3, (3, 1)) / harmonics * np.cos(harmonics * turns + rng.uniform(0, 2 * np.pi, (3, 1))))
+    radius = rng.uniform(0.03, 0.2) * imgsz * (1 + wobble.sum(0))
     points = rng.uniform(0, imgsz, 2) + np.stack([radius * np.cos(turns), radius * np.sin(turns)], 1)
     cv2.fillPoly(image, [np.round(points * 2**_SUBPIXEL).astype(np.int32)], _color(rng), cv2.LINE_AA, _SUBPIXEL)
 

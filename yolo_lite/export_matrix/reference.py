@@ -11,10 +11,13 @@ still give the "same" (empty) result. :func:`calibrate` gives the model non-triv
 - the last convolution of each box and class branch is rescaled, per output channel, so that its output varies
   across the anchors of the same images with a standard deviation of 2 and mean 0 (plus a random bias), and so
   depends on the image rather than on the bias alone; the box branch's distribution bins are tilted towards short
-  distances, so boxes span a few strides;
+  distances, so boxes span a few strides (a DFL-free head's distances are shifted to a few strides instead);
 - the class biases are shifted together so that, on the reference image, the confidence threshold falls in the middle
   of the widest gap among the 4th to 16th best anchor scores: 4-16 anchors pass it, and a score would have to move by
   ``margin`` (in logits, recorded) to cross it.
+
+A YOLO26 head has a second, NMS-free pair of branches (``one2one_cv2``/``one2one_cv3``, what an end-to-end export
+runs); both pairs are calibrated alike, and the margin is the smaller of the two.
 
 Examples:
     >>> checkpoint, image, margin = build_reference("yolo11n-starnet.yaml", Path("runs/export"))  # doctest: +SKIP
@@ -36,6 +39,7 @@ __all__ = ["build_reference", "calibrate", "image_tensor"]
 
 LOGIT_STD = 2.0  # spread of the calibrated head outputs across anchors
 DFL_TILT = 0.5  # logit decrease per distribution bin of the box branch
+BOX_DISTANCE = 3.0  # mean box side distance, in strides, of a DFL-free head (reg_max 1: YOLO26)
 CALIBRATION_IMAGES = 16  # synthetic images whose statistics the BatchNorms take
 
 
@@ -96,7 +100,24 @@ def calibrate(model: nn.Module, x: torch.Tensor, batch: torch.Tensor, conf: floa
     generator = torch.Generator().manual_seed(seed)
     _fit_batchnorm(model, batch, generator)
     head = model.model[-1]
-    box_convs, cls_convs = [branch[-1] for branch in head.cv2], [branch[-1] for branch in head.cv3]
+    branches = [(head.cv2, head.cv3)]
+    if getattr(head, "one2one_cv2", None) is not None:  # YOLO26's NMS-free branch, what end-to-end exports run
+        branches.append((head.one2one_cv2, head.one2one_cv3))
+    return min(_calibrate_branches(model, x, batch, box, cls, head.reg_max, conf, generator) for box, cls in branches)
+
+
+def _calibrate_branches(
+    model: nn.Module,
+    x: torch.Tensor,
+    batch: torch.Tensor,
+    box_branches: nn.ModuleList,
+    cls_branches: nn.ModuleList,
+    reg_max: int,
+    conf: float,
+    generator: torch.Generator,
+) -> float:
+    """Calibrate one pair of box and class branches of a head as :func:`calibrate` describes; return the margin."""
+    box_convs, cls_convs = [branch[-1] for branch in box_branches], [branch[-1] for branch in cls_branches]
     inputs = {}
     hooks = [c.register_forward_hook(lambda m, i, o: inputs.__setitem__(m, i[0])) for c in box_convs + cls_convs]
     try:
@@ -111,8 +132,11 @@ def calibrate(model: nn.Module, x: torch.Tensor, batch: torch.Tensor, conf: floa
         conv.weight.mul_(scale.view(-1, 1, 1, 1))
         conv.bias.copy_(-mean * scale + torch.randn(conv.bias.shape, generator=generator) * 0.5)
         logits[conv] = out[:1] * scale.view(1, -1, 1, 1) + conv.bias.view(1, -1, 1, 1)
-    for conv in box_convs:  # 4 distributions of reg_max bins each
-        conv.bias.view(4, -1).sub_(DFL_TILT * torch.arange(conv.bias.numel() // 4))
+    for conv in box_convs:  # 4 distributions of reg_max bins each, or 4 distances (in strides) without DFL
+        if reg_max > 1:
+            conv.bias.view(4, -1).sub_(DFL_TILT * torch.arange(reg_max))
+        else:
+            conv.bias.add_(BOX_DISTANCE)
     best = torch.cat([logits[c].amax(1).flatten() for c in cls_convs]).sort(descending=True).values
     gaps = best[3:16] - best[4:17]
     n = int(gaps.argmax()) + 4  # anchors that pass

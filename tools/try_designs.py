@@ -1,0 +1,163 @@
+"""Try model designs against stock YOLO11 and YOLO26 with the benchmark: a backbone row, a neck block, a neck width.
+
+    python tools/try_designs.py --list                       # the named sets and their designs
+    python tools/try_designs.py n-necks --no-accuracy        # latency of a set on every CPU path
+    python tools/try_designs.py n-necks --epochs 30 --seeds 3 --out runs/designs-n-necks
+
+A design is a YOLO11 or YOLO26 model (Ultralytics' ``yolo11.yaml``/``yolo26.yaml`` from SPPF on, re-indexed after the
+backbone row, as the shipped YAMLs are) with one backbone row, one block for the neck's ``C3k2`` rows (``C3k2``, or a
+yolo-lite neck block: ``C3k2_Faster``, ``C3k2_Star``) and one multiplier of the neck's channel args (1 keeps
+Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768). Each design of the chosen sets
+is written to ``--out/designs/<head><scale>-<name>.yaml`` and handed to ``yolo-lite benchmark`` as a YAML path, with
+stock YOLO11 and YOLO26 as references (``reference="yolo26"``): the numbers are the benchmark's own, timed and trained
+exactly as the shipped models are. :data:`SETS` is the record of what was tried for the shipped YAMLs (docs/results.md
+gives the numbers and the commands); shipping a design means writing it into ``tools/make_task_cfg.py``'s table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADS = ("yolo11", "yolo26")
+SCALE_CONSTANTS = {"n": [0.5, 0.25, 1024], "s": [0.5, 0.5, 1024]}  # yolo11.yaml's and yolo26.yaml's alike
+
+
+@dataclass(frozen=True)
+class Design:
+    """One model to try: ``<head><scale>-<name>.yaml``.
+
+    Attributes:
+        name (str): Short name, unique within the sets (``s050-star`` ...).
+        module (str): The backbone row's module, e.g. ``starnet_s050`` or ``timm``.
+        args (list): The backbone row's args, e.g. ``[1, 1]`` or ``["mobilenetv4_conv_small_050"]``.
+        neck (str): Block of the neck's ``C3k2`` rows (the last YOLO26 row, ``C3k2`` with attention, stays).
+        width (float): Multiplier of the neck rows' channel args (Conv, C3k2, SPPF, C2PSA).
+        head (str): ``"yolo11"`` or ``"yolo26"``.
+        scale (str): ``"n"`` or ``"s"``.
+    """
+
+    name: str
+    module: str
+    args: tuple
+    neck: str = "C3k2"
+    width: float = 1.0
+    head: str = "yolo26"
+    scale: str = "n"
+
+    @property
+    def file_name(self) -> str:
+        """The YAML's file name; Ultralytics reads the scale from it."""
+        return f"{self.head}{self.scale}-{self.name}.yaml"
+
+    def model_dict(self) -> dict:
+        """Return the model dict: the backbone row, SPPF and C2PSA, then the head's neck and Detect rows."""
+        p3, p4, p5 = (int(c * self.width) for c in (256, 512, 1024))
+        yolo26 = self.head == "yolo26"
+        backbone = [
+            [-1, 1, self.module, list(self.args)],
+            [-1, 1, "SPPF", [p5, 5, 3, True] if yolo26 else [p5, 5]],
+            [-1, 2, "C2PSA", [p5]],
+        ]
+        head = [
+            [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
+            [[-1, 3], 1, "Concat", [1]],
+            [-1, 2, self.neck, [p4, yolo26]],  # 9
+            [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
+            [[-1, 2], 1, "Concat", [1]],
+            [-1, 2, self.neck, [p3, yolo26]],  # 12 (P3/8)
+            [-1, 1, "Conv", [p3, 3, 2]],
+            [[-1, 9], 1, "Concat", [1]],
+            [-1, 2, self.neck, [p4, yolo26]],  # 15 (P4/16)
+            [-1, 1, "Conv", [p4, 3, 2]],
+            [[-1, 6], 1, "Concat", [1]],
+            [-1, 1, "C3k2", [p5, True, 0.5, True]] if yolo26 else [-1, 2, self.neck, [p5, True]],  # 18 (P5/32)
+            [[12, 15, 18], 1, "Detect", ["nc"]],
+        ]
+        d = {"nc": 80}
+        if yolo26:
+            d.update(end2end=True, reg_max=1)
+        d.update(scales={self.scale: SCALE_CONSTANTS[self.scale]}, backbone=backbone, head=head)
+        return d
+
+
+def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("C3k2",), widths=(1.0,)):
+    """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>``."""
+    short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star"}
+    return [
+        Design(f"{row}-{short[neck]}-w{int(width * 100)}", module, args, neck, width, head, scale)
+        for row, (module, args) in rows.items()
+        for neck in necks
+        for width in widths
+    ]
+
+
+N_ROWS = {  # backbone rows tried at n: the papers' small networks, at and below width 1
+    "s050": ("starnet_s050", (1, 1)),
+    "s1q": ("starnet_s1", (0.5, 0.25)),
+    "s1h": ("starnet_s1", (0.5, 0.5)),
+    "t0": ("fasternet_t0", (0.5, 0.75)),
+    "t0h": ("fasternet_t0", (0.5, 0.5)),
+    "m3": ("micronet_m3", (0.5, 0.25)),
+    "m2": ("micronet_m2", (1, 1)),
+}
+SETS = {
+    "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="*", help=f"named sets of designs: {', '.join(SETS)}")
+    parser.add_argument("--designs", nargs="*", help="only these design names of the sets")
+    parser.add_argument("--list", action="store_true", help="list the sets and their designs, then stop")
+    parser.add_argument("--no-accuracy", action="store_true", help="time only")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--train-imgsz", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--no-openvino", action="store_true")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path("runs/designs"))
+    args = parser.parse_args()
+    if args.list or not args.sets:
+        for name, designs in SETS.items():
+            print(f"{name}: {', '.join(d.file_name for d in designs)}")
+        return
+    unknown = [name for name in args.sets if name not in SETS]
+    if unknown:
+        parser.error(f"unknown set {', '.join(unknown)}; sets: {', '.join(SETS)}")
+    designs = [d for name in args.sets for d in SETS[name] if not args.designs or d.name in args.designs]
+    folder = args.out.resolve() / "designs"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for design in designs:
+        path = folder / design.file_name
+        path.write_text(f"# {design} (tools/try_designs.py)\n" + yaml.safe_dump(design.model_dict(), sort_keys=False))
+        paths.append(str(path))
+
+    from yolo_lite.benchmark import run_benchmark
+
+    accuracy = not args.no_accuracy
+    kwargs = dict(epochs=args.epochs, seeds=args.seeds, train_imgsz=args.train_imgsz) if accuracy else {}
+    run_benchmark(
+        models=paths,
+        scales=sorted({d.scale for d in designs}, key="nsmlx".index),
+        reference="yolo26",
+        rounds=args.rounds,
+        threads=args.threads,
+        openvino=not args.no_openvino,
+        accuracy=accuracy,
+        out_dir=args.out,
+        command="python tools/try_designs.py " + " ".join(sys.argv[1:]),
+        **{k: v for k, v in kwargs.items() if v is not None},
+    )
+
+
+if __name__ == "__main__":
+    main()
