@@ -36,7 +36,10 @@ def _outputs(out) -> list[torch.Tensor]:
     return [t for o in out for t in _outputs(o)]
 
 
-@pytest.mark.parametrize("cfg", ["yolo11n.yaml", "yolo11n-seg.yaml", "yolo11n-pose.yaml", "yolo11n-obb.yaml", "yolo11n-cls.yaml"])
+@pytest.mark.parametrize(
+    "cfg",
+    [f"{version}n{suffix}.yaml" for version in ("yolo11", "yolo26") for suffix in ("", "-seg", "-pose", "-obb", "-cls")],
+)
 def test_stock_models_are_bit_identical(cfg):
     patched = YOLO(cfg).model.eval()
     patches.revert()
