@@ -106,8 +106,21 @@ N_ROWS = {  # backbone rows tried at n: the papers' small networks, at and below
     "m3": ("micronet_m3", (0.5, 0.25)),
     "m2": ("micronet_m2", (1, 1)),
 }
+N_IMAGENET_ROWS = {  # timm networks with released ImageNet weights, lighter than the families' smallest released ones
+    "lcnet050": ("timm", ("lcnet_050",)),
+    "lcnet075": ("timm", ("lcnet_075",)),
+    "lcnet100": ("timm", ("lcnet_100",)),
+    "mnv4s050": ("timm", ("mobilenetv4_conv_small_050",)),
+    "mnv4s": ("timm", ("mobilenetv4_conv_small",)),
+    "mnv3s075": ("timm", ("mobilenetv3_small_075",)),
+    "mnv3s100": ("timm", ("mobilenetv3_small_100",)),
+    "repghost080": ("timm", ("repghostnet_080",)),
+    "tinynete": ("timm", ("tinynet_e",)),
+}
 SETS = {
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
+    "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
+    "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
 }
 
 

@@ -20,7 +20,7 @@ files of the user's own (``my/yolo26n-custom.yaml``), compared at the scale thei
 With ``accuracy=True`` every model is also trained ``seeds`` times (same hyperparameters, one seed per run) at
 ``train_imgsz`` and validated after its last epoch on the data's val split with the task's metrics (mask mAP for
 segment, pose mAP, OBB mAP, top-1 and top-5 for classify, in the ``map50_95`` and ``map50`` fields). The data is the
-clutter detection set for detect and RT-DETR (:func:`yolo_lite.data.make_clutter_dataset`: ten classes told by
+clutter detection set for detect and RT-DETR (:func:`yolo_lite.data.make_clutter_dataset`: eight classes told by
 outline, clutter, occlusion, small objects), the task's synthetic shapes set for the other tasks (or with
 ``data="shapes"``, the quick demo's), or the user's data YAML. The report gives mean, spread, the mean per-seed
 ratio to stock YOLO11 (and to stock YOLO26 with ``reference="yolo26"``, which is then trained alike) with its standard
