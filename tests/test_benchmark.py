@@ -151,11 +151,11 @@ def offline_imagenet_model(monkeypatch):
     The timings must not fetch at all: a fetch before training starts fails the test.
     """
     fetched, training = [], []
-    train = benchmark_run.train_and_validate
+    train = benchmark_run.run_trainings
 
-    def train_and_validate(row, *args, **kwargs):
-        training.append(row["model"])
-        return train(row, *args, **kwargs)
+    def run_trainings(runs, *args, **kwargs):
+        training.extend(run.yaml for run in runs)
+        return train(runs, *args, **kwargs)
 
     def fetch_offline(variant):
         assert training, f"the timings fetched the ImageNet weights of {variant}; they must build without them"
@@ -163,7 +163,7 @@ def offline_imagenet_model(monkeypatch):
         raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
 
     monkeypatch.setattr(pretrained, "fetch_imagenet", fetch_offline)  # resolve() looks it up in that module
-    monkeypatch.setattr(benchmark_run, "train_and_validate", train_and_validate)
+    monkeypatch.setattr(benchmark_run, "run_trainings", run_trainings)
     return fetched
 
 

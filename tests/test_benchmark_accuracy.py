@@ -253,3 +253,23 @@ def test_settings_are_checked_once_and_recorded_as_given(tmp_path, monkeypatch):
     for wrong in (lambda: run_benchmark(settings, rounds=2), lambda: run_benchmark("starnet")):  # "starnet": families?
         with pytest.raises(ValueError, match="pass run_benchmark either a BenchmarkSettings or keyword arguments"):
             wrong()
+
+
+def test_parallel_trainings_give_the_numbers_of_serial_ones(data_yaml, tmp_path):
+    """Trainings in worker processes (train_jobs=2) reproduce the in-process ones loss for loss; ValueErrors come back
+    as messages, so that a model whose weights cannot be fetched is skipped, not fatal."""
+    from yolo_lite.benchmark.accuracy import read_results
+    from yolo_lite.benchmark.training import TRAIN_DEFAULTS, Run, run_trainings
+
+    bad = tmp_path / "yolo11n-bad.yaml"
+    bad.write_text("nc: 3\nbackbone:\n  - [-1, 1, starnet_s9, [1, 1]]\nhead:\n  - [[2, 3, 4], 1, Detect, [nc]]\n")
+    runs = [Run("yolo11n-starnet.yaml", 0, "a"), Run("yolo11n-starnet.yaml", 1, "b"), Run(str(bad), 0, "bad")]
+    args = {**TRAIN_DEFAULTS, "epochs": 1, "val": False}
+    serial = run_trainings(runs, data_yaml, args, tmp_path / "serial", 64, jobs=1)
+    parallel = run_trainings(runs, data_yaml, args, tmp_path / "parallel", 64, jobs=2)
+    for one, two in zip(serial[:2], parallel[:2]):
+        a, b = read_results(one), read_results(two)
+        a.pop("time"), b.pop("time")  # wall time, the only column that may differ
+        assert a == b and a["train/box_loss"][0] > 0
+    assert "unknown module 'starnet_s9'" in serial[2] and serial[2] == parallel[2]
+    assert (tmp_path / "parallel" / "a.log").stat().st_size > 0  # a worker's training log

@@ -14,7 +14,7 @@ import pytest
 
 from yolo_lite import data
 from yolo_lite.benchmark import FIELDS, accuracy, models, pareto_frontier, report, run_benchmark, select_models
-from yolo_lite.benchmark import selection
+from yolo_lite.benchmark import selection, training
 from yolo_lite.cli import main
 
 from .conftest import IMGSZ
@@ -164,7 +164,7 @@ RESULTS = {  # what Ultralytics' trainer writes per epoch into results.csv: loss
 
 
 class FakeModel:
-    """Stands in for ``YOLO``/``RTDETR`` in :func:`accuracy.train_and_validate`: trains nothing, writes the run's
+    """Stands in for ``YOLO``/``RTDETR`` in :func:`training.train_once`: trains nothing, writes the run's
     ``results.csv`` as Ultralytics' trainer does (two epochs, the column names padded as older versions pad them)."""
 
     def __init__(self, cfg):
@@ -191,22 +191,24 @@ class FakeModel:
     ],
 )
 def test_accuracy_fields_hold_the_tasks_metrics(task, model, expected, tmp_path, monkeypatch):
-    built = []
+    built, real_model_class = [], models.model_class
 
     def model_class(name):
         built.append(name)
         return FakeModel
 
-    monkeypatch.setattr(accuracy, "model_class", model_class)
+    monkeypatch.setattr(models, "model_class", model_class)
     row = {**dict.fromkeys(FIELDS), "model": model, "yaml": f"{model}.yaml", "family": "starnet", "task": task}
-    accuracy.train_and_validate(row, tmp_path / "data", [0, 1], {"epochs": 2}, tmp_path, IMGSZ, curve=True)
+    runs = [training.Run(row["yaml"], seed, f"{model}-seed{seed}") for seed in (0, 1)]
+    outcomes = training.run_trainings(runs, tmp_path / "data", {"epochs": 2}, tmp_path, IMGSZ)
+    accuracy.record_training(row, outcomes, 2, IMGSZ, curve=True)
     map50, map50_95, metric = expected  # the last epoch's
     assert (row["map50"], row["map50_95"], row["metric"]) == (map50, map50_95, metric)
     assert row["map50_95_per_seed"] == [map50_95] * 2 and row["seeds"] == 2 and row["map50_95_std"] == 0.0
     first = accuracy.METRICS[task].map50_95
     assert row["map50_95_curve"] == [RESULTS[first][0], map50_95]  # every epoch, mean over the seeds
     assert built == [f"{model}.yaml"] * 2  # one model per seed, built from the row's YAML
-    assert models.model_class(model).__name__ == ("RTDETR" if task == "rtdetr" else "YOLO")
+    assert real_model_class(model).__name__ == ("RTDETR" if task == "rtdetr" else "YOLO")
 
 
 def test_metric_columns_are_ultralytics_results_keys():

@@ -117,7 +117,17 @@ N_IMAGENET_ROWS = {  # timm networks with released ImageNet weights, lighter tha
     "repghost080": ("timm", ("repghostnet_080",)),
     "tinynete": ("timm", ("tinynet_e",)),
 }
+N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, and what each change buys
+    Design("s050-c3k2-w75", "starnet_s050", (1, 1), width=0.75),
+    Design("s050-c3k2-w100", "starnet_s050", (1, 1)),
+    Design("s050-faster-w75", "starnet_s050", (1, 1), "C3k2_Faster", 0.75),
+    Design("s1q-c3k2-w75", "starnet_s1", (0.5, 0.25), width=0.75),
+    Design("t0h-c3k2-w75", "fasternet_t0", (0.5, 0.5), width=0.75),
+    Design("t0-c3k2-w75", "fasternet_t0", (0.5, 0.75), width=0.75),
+    Design("m3-c3k2-w75", "micronet_m3", (0.5, 0.25), width=0.75),
+]
 SETS = {
+    "n-round1": N_ROUND1,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
@@ -133,6 +143,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--train-imgsz", type=int, default=None)
+    parser.add_argument("--train-images", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--no-openvino", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
@@ -157,7 +168,8 @@ def main() -> None:
     from yolo_lite.benchmark import run_benchmark
 
     accuracy = not args.no_accuracy
-    kwargs = dict(epochs=args.epochs, seeds=args.seeds, train_imgsz=args.train_imgsz) if accuracy else {}
+    kwargs = dict(epochs=args.epochs, seeds=args.seeds, train_imgsz=args.train_imgsz, train_images=args.train_images)
+    kwargs = kwargs if accuracy else {}
     run_benchmark(
         models=paths,
         scales=sorted({d.scale for d in designs}, key="nsmlx".index),

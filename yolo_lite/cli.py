@@ -67,6 +67,7 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
                 "train_imgsz": args.train_imgsz,
                 "curve": args.curve,
                 "train_kwargs": train_kwargs or None,
+                "train_jobs": args.train_jobs,
                 "seed": args.seed,
                 "out_dir": args.out,
                 "command": shlex.join(["yolo-lite", *argv]),
@@ -244,8 +245,14 @@ def _parser() -> argparse.ArgumentParser:
         help="validate after every epoch and plot each model's learning curve (benchmark-curves.png); without it "
         "only the last epoch is validated",
     )
-    bench.add_argument("--train-batch", type=int, help="training batch size for --accuracy (default: Ultralytics')")
-    bench.add_argument("--workers", type=int, help="dataloader workers for --accuracy (default: Ultralytics')")
+    bench.add_argument("--train-batch", type=int, help="training batch size for --accuracy (default: 8)")
+    bench.add_argument("--workers", type=int, help="dataloader workers of each training for --accuracy (default: 0)")
+    bench.add_argument(
+        "--train-jobs",
+        type=int,
+        help="trainings side by side, each in its own process, for --accuracy (default: the cores over Ultralytics' "
+        "threads per training, 2 on 2 cores); the numbers do not depend on it",
+    )
     bench.add_argument(
         "--seed", type=int, default=0, help="seed of weights and inputs, and the first training seed (default: 0)"
     )

@@ -34,7 +34,6 @@ from ultralytics.utils import LOGGER
 
 from ..task_models import RTDETR
 from .fields import FRONTIER_BACKENDS, PREFIX, REFERENCE_RATIOS, STOCK, skip_reason
-from .models import model_class
 
 __all__ = [
     "METRICS",
@@ -43,7 +42,7 @@ __all__ = [
     "pareto_frontier",
     "ratio_stats",
     "read_results",
-    "train_and_validate",
+    "record_training",
 ]
 
 
@@ -96,63 +95,49 @@ def _stats(key: str, values: Sequence[float]) -> dict:
     }
 
 
-def train_and_validate(
-    row: dict, data: Path, seeds: Sequence[int], train_args: Mapping, project: Path, imgsz: int, curve: bool = False
+def record_training(
+    row: dict, outcomes: Sequence[str | Path], epochs: int, imgsz: int, curve: bool = False
 ) -> None:
-    """Train ``row``'s model once per seed, read each run's validation, and write the statistics into ``row``.
+    """Write the statistics of ``row``'s training runs (one per seed, in seed order) into ``row``.
 
-    The model is built from its YAML (``row["yaml"]``), with its backbone row's pretrained weights. If building or
-    training it raises a ValueError (the weights cannot be fetched offline), the remaining seeds are not tried: ``row``
-    gets only ``accuracy_skipped`` ("skipped: <message>") and keeps its timings. The task's :data:`METRICS` after the
-    last epoch, as the run's ``results.csv`` has them, go to the ``map50`` and ``map50_95`` fields, and their names to
-    ``metric``.
+    A run that raised a ValueError (its outcome is the message: the backbone's pretrained weights cannot be fetched
+    offline) gives ``row`` only ``accuracy_skipped`` ("skipped: <message>"); it keeps its timings. Otherwise the
+    task's :data:`METRICS` after the last epoch, as each run's ``results.csv`` has them, go to the ``map50`` and
+    ``map50_95`` fields, and their names to ``metric``.
 
     Args:
-        row (dict): The model's row (its ``yaml`` is built, its ``task`` names the metrics).
-        data (Path): Data YAML (dataset folder for classify).
-        seeds (Sequence[int]): Training seeds, one run each.
-        train_args (Mapping): ``model.train()`` arguments shared by every run (``epochs`` included; ``val=True``
-            validates every epoch); the seed is set per run.
-        project (Path): Directory of the runs (``<model>-seed<seed>``).
+        row (dict): The model's row (its ``task`` names the metrics).
+        outcomes (Sequence[str | Path]): Per seed, the run's ``results.csv`` or its error message
+            (:func:`~yolo_lite.benchmark.training.train_once`).
+        epochs (int): Training epochs of each run.
         imgsz (int): Image size of training and validation.
         curve (bool): Also store the learning curve, the mean over the seeds of ``map50_95`` after each epoch, in
-            ``map50_95_curve`` (the runs must validate every epoch: ``val=True`` in ``train_args``).
+            ``map50_95_curve`` (the runs must validate every epoch).
 
     Raises:
-        ValueError: Training a stock model raised it (the accuracy run has nothing to compare with).
+        ValueError: A stock model's run failed (the accuracy run has nothing to compare with).
     """
+    failed = next((outcome for outcome in outcomes if isinstance(outcome, str)), None)
+    if failed is not None:
+        if row["family"] == STOCK:
+            raise ValueError(f"benchmark: training {row['model']} failed: {failed}")
+        row["accuracy_skipped"] = skip_reason(ValueError(failed))
+        LOGGER.warning(f"{PREFIX} {row['model']} not trained, {row['accuracy_skipped']}")
+        return
     metric = METRICS[row["task"]]
-    map50, map50_95, curves = [], [], []
-    for seed in seeds:
-        try:
-            model = model_class(row["yaml"])(row["yaml"])
-            model.train(
-                data=str(data),
-                project=str(project),
-                name=f"{row['model']}-seed{seed}",
-                **{**train_args, "imgsz": imgsz, "seed": seed},
-            )
-        except ValueError as e:
-            if row["family"] == STOCK:
-                raise
-            row["accuracy_skipped"] = skip_reason(e)
-            LOGGER.warning(f"{PREFIX} {row['model']} not trained, {row['accuracy_skipped']}")
-            return
-        results = read_results(model.trainer.csv)
-        map50.append(results[metric.map50][-1])
-        map50_95.append(results[metric.map50_95][-1])
-        curves.append(results[metric.map50_95])
+    results = [read_results(path) for path in outcomes]
     row.update(
         train_imgsz=imgsz,
-        epochs=train_args["epochs"],
-        seeds=len(seeds),
-        **_stats("map50", map50),
-        **_stats("map50_95", map50_95),
+        epochs=epochs,
+        seeds=len(outcomes),
+        **_stats("map50", [r[metric.map50][-1] for r in results]),
+        **_stats("map50_95", [r[metric.map50_95][-1] for r in results]),
         metric=f"{metric.map50_label} / {metric.map50_95_label}",
     )
     if curve:  # epochs that every seed ran (early stopping could end one sooner)
-        epochs = min(len(c) for c in curves)
-        row["map50_95_curve"] = [float(v) for v in np.mean([c[:epochs] for c in curves], axis=0)]
+        curves = [r[metric.map50_95] for r in results]
+        length = min(len(c) for c in curves)
+        row["map50_95_curve"] = [float(v) for v in np.mean([c[:length] for c in curves], axis=0)]
 
 
 def ratio_stats(values: Sequence[float], reference: Sequence[float]) -> tuple[float | None, float | None]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ultralytics.utils import LOGGER, TQDM
 
 from . import models as _models
-from .accuracy import mark_frontier, train_and_validate
+from .accuracy import mark_frontier, record_training
 from .datasets import PreparedData, prepare_data
 from .environment import cpu_settings, environment, keep_freed_memory, others_cpu_share
 from .fields import PREFIX
@@ -22,6 +22,7 @@ from .report import markdown_document, markdown_tables, write_csv, write_json
 from .selection import compared_models
 from .settings import BenchmarkSettings
 from .timing import time_onnx, time_openvino, time_predict, time_torch, torch_backends
+from .training import TRAIN_DEFAULTS, Run, run_trainings
 
 __all__ = ["output_dir", "run_benchmark"]
 # Below this image size, a forward pass costs little more than the per-layer overhead every model pays, so latency
@@ -106,19 +107,22 @@ def time_models(settings: BenchmarkSettings, compared: dict[str, list[str]], env
 
 
 def train_models(rows: list[dict], data: PreparedData, settings: BenchmarkSettings, project: Path) -> None:
-    """Train and validate every built model once per seed (:func:`~.accuracy.train_and_validate`), in place.
+    """Train every built model once per seed, ``settings.train_jobs`` runs at a time, and record the results in place.
 
     Args:
         rows (list[dict]): The timed rows; skipped ones are left alone.
         data (PreparedData): The data to train on.
-        settings (BenchmarkSettings): The run's settings (epochs, seeds, image size, curve, extra train arguments).
+        settings (BenchmarkSettings): The run's settings (epochs, seeds, image size, curve, jobs, extra train
+            arguments).
         project (Path): Directory of the training runs.
     """
-    train_args = dict(epochs=settings.epochs, deterministic=True, plots=False, amp=False, exist_ok=True)
-    train_args.update(settings.train_kwargs, val=settings.curve)  # val=False: only the last epoch is validated
-    for row in TQDM([row for row in rows if not row["skipped"]], desc=f"{PREFIX} train and validate"):
-        train_and_validate(
-            row, data.path, settings.train_seeds, train_args, project, settings.train_imgsz, curve=settings.curve
+    train_args = {**TRAIN_DEFAULTS, "epochs": settings.epochs, **settings.train_kwargs, "val": settings.curve}
+    trained = [row for row in rows if not row["skipped"]]
+    runs = [Run(row["yaml"], seed, f"{row['model']}-seed{seed}") for row in trained for seed in settings.train_seeds]
+    outcomes = iter(run_trainings(runs, data.path, train_args, project, settings.train_imgsz, settings.train_jobs))
+    for row in trained:
+        record_training(
+            row, [next(outcomes) for _ in settings.train_seeds], settings.epochs, settings.train_imgsz, settings.curve
         )
 
 

@@ -36,6 +36,7 @@ from .datasets import GENERATED_SETS, check_data
 from .fields import PREFIX, SCALES
 from .selection import check_reference
 from .timing import check_runtime
+from .training import default_jobs
 
 __all__ = ["DATA_IMAGES", "DEFAULT_DATA", "DEFAULT_IMGSZ", "DEFAULT_SEEDS", "BenchmarkSettings"]
 
@@ -44,7 +45,7 @@ DEFAULT_IMGSZ = {"classify": 224}  # timing image size when none is given; 640 f
 DEFAULT_DATA = {"detect": "clutter", RTDETR: "clutter"}  # task -> its accuracy data by default; "shapes" for the rest
 DATA_IMAGES = {"clutter": (1000, 500), "shapes": (256, 32)}  # each of GENERATED_SETS -> default (train, val) images
 CLUTTER_MIN_IMGSZ = 64  # make_clutter_dataset's smallest image side
-ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve")  # refused without accuracy
+ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve", "train_jobs")  # refused without accuracy
 TRAIN_ARGS_OWNED = {  # model.train() arguments the settings own -> the setting (flag) to use instead
     "imgsz": "train_imgsz= (--train-imgsz)",
     "seed": "seed=/seeds= (--seed/--seeds)",
@@ -150,9 +151,11 @@ class BenchmarkSettings:
         train_imgsz (int | None): Image size of training, validation and the generated data; None means ``imgsz``.
         curve (bool): Validate after every epoch (Ultralytics' ``val=True``) and keep each model's learning curve (mean
             mAP50-95 per epoch over the seeds); off, only the final epoch is validated.
-        train_kwargs (dict | None): Extra ``model.train()`` arguments of every run (e.g. ``{"batch": 8, "workers":
-            0}``); they override the defaults ``plots=False, amp=False, deterministic=True`` and may not set what the
+        train_kwargs (dict | None): Extra ``model.train()`` arguments of every run (e.g. ``{"batch": 16}``); they
+            override the recipe :data:`~yolo_lite.benchmark.training.TRAIN_DEFAULTS` and may not set what the
             settings own (``imgsz``, ``seed``, ``epochs``, ``data``, ``val``).
+        train_jobs (int | None): Trainings run side by side, each in its own process (the numbers do not depend on
+            it); None means :func:`~yolo_lite.benchmark.training.default_jobs` (2 on 2 cores).
         out_dir (str): Directory of the reports, the generated data and the training runs.
         command (str | None): Command line recorded in the reports; None records the call
             (``run_benchmark(<the settings that differ from their defaults>)``).
@@ -191,6 +194,7 @@ class BenchmarkSettings:
     train_imgsz: int | None = None
     curve: bool = False
     train_kwargs: dict | None = None
+    train_jobs: int | None = None
     out_dir: str = "runs/benchmark"
     command: str | None = None
     scale_note: str | None = field(default=None, init=False)
@@ -243,7 +247,7 @@ class BenchmarkSettings:
         return f"run_benchmark({', '.join(given)})"
 
     def _check_training(self) -> None:
-        """Check and fill in the training settings: seeds, train_imgsz, train_kwargs."""
+        """Check and fill in the training settings: seeds, train_imgsz, train_kwargs, train_jobs."""
         if self.seeds is not None:
             _check_int("seeds", self.seeds, 1, "--seeds")
         if self.train_imgsz is not None:
@@ -260,6 +264,9 @@ class BenchmarkSettings:
                 f"{', '.join(TRAIN_ARGS_OWNED[key] for key in clash)} instead"
             )
         self.train_kwargs = dict(self.train_kwargs or {})
+        if self.train_jobs is not None:
+            _check_int("train_jobs", self.train_jobs, 1, "--train-jobs")
+        self.train_jobs = default_jobs() if self.train_jobs is None else int(self.train_jobs)
         self.seeds = DEFAULT_SEEDS if self.seeds is None else int(self.seeds)
         self.train_imgsz = self.imgsz if self.train_imgsz is None else self.train_imgsz
         self.train_seeds = list(range(self.seed, self.seed + self.seeds))

@@ -1,0 +1,140 @@
+"""Training runs of the accuracy benchmark: one Ultralytics training per model and seed, several at a time.
+
+On a CPU, Ultralytics trains with ``NUM_THREADS`` PyTorch threads (the cores less one: a single thread on a 2-core
+machine), so one training leaves cores idle. :func:`run_trainings` therefore runs ``jobs`` trainings side by side, each
+in its own process (:func:`default_jobs`: as many as the cores hold at ``NUM_THREADS`` each; 2 on 2 cores, where the
+accuracy run then takes about 0.55x the time). A run's numbers do not depend on ``jobs``: every run has the same
+thread count and loads its data in its own process (``workers=0`` in :data:`TRAIN_DEFAULTS`, which also keeps them
+from depending on the machine's core count, as Ultralytics' worker count does), and a process's training log goes to
+``<project>/<name>.log``.
+
+:data:`TRAIN_DEFAULTS` is the benchmark's training recipe for every model alike. Ultralytics' own ``optimizer="auto"``
+picks AdamW at ``lr0 = 0.002 * 5 / (4 + nc)`` (0.00083 for the clutter set's 8 classes) for runs this short; at
+``lr0=0.004``, batch 8 and one warm-up epoch, YOLO11n learns the clutter set about three times as fast per image seen
+(0.10 mAP50-95 after 8 epochs of 1,000 images at 128 px, where Ultralytics' defaults, batch 16, reached 0.04 after 9),
+which is what a benchmark of short runs needs; lr0 0.008 was 5% better still, 0.002 a quarter worse.
+
+Examples:
+    >>> default_jobs() >= 1
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from ultralytics.utils import NUM_THREADS, TQDM
+
+from .fields import PREFIX
+
+__all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "run_trainings", "train_once"]
+
+TRAIN_DEFAULTS = dict(  # model.train() arguments of every accuracy run (train_kwargs override them)
+    deterministic=True,
+    plots=False,
+    amp=False,
+    exist_ok=True,
+    optimizer="AdamW",
+    lr0=0.004,
+    warmup_epochs=1,
+    batch=8,
+    workers=0,
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training: the model's YAML, the seed, and where its run folder goes (``project / name``)."""
+
+    yaml: str
+    seed: int
+    name: str
+
+
+def default_jobs() -> int:
+    """Return how many trainings fit side by side: the cores over the threads Ultralytics gives each (at least 1)."""
+    return max(1, (os.cpu_count() or 1) // NUM_THREADS)
+
+
+@contextlib.contextmanager
+def _output_to(path: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr (file descriptors 1 and 2, so native output too) to ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = [os.dup(1), os.dup(2)]
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def train_once(run: Run, data: str, train_args: Mapping, project: str, imgsz: int, log: bool = False) -> str | Path:
+    """Train ``run``'s model once and return its ``results.csv``, or the message of a ValueError it raised.
+
+    A ValueError (a backbone's pretrained weights that cannot be fetched offline, a YAML that does not build) is
+    returned as its message so that the caller can skip the model; any other error propagates.
+
+    Args:
+        run (Run): The model and seed.
+        data (str): Data YAML (dataset folder for classify).
+        train_args (Mapping): ``model.train()`` arguments shared by every run; the seed is set per run.
+        project (str): Directory of the run folders.
+        imgsz (int): Image size of training and validation.
+        log (bool): Send the process's output to ``<project>/<name>.log`` (for runs in worker processes).
+
+    Returns:
+        (str | Path): The run's ``results.csv`` path, or the error message.
+    """
+    import yolo_lite  # noqa: F401  (a worker process applies the patches before building the model)
+
+    from .models import model_class
+
+    output = _output_to(Path(project) / f"{run.name}.log") if log else contextlib.nullcontext()
+    with output:
+        try:
+            model = model_class(run.yaml)(run.yaml)
+            model.train(
+                data=data, project=project, name=run.name, **{**train_args, "imgsz": imgsz, "seed": run.seed}
+            )
+        except ValueError as e:
+            return str(e) or type(e).__name__
+    return Path(model.trainer.csv)
+
+
+def run_trainings(
+    runs: Sequence[Run], data: Path, train_args: Mapping, project: Path, imgsz: int, jobs: int = 1
+) -> list[str | Path]:
+    """Run every training, ``jobs`` at a time, and return each run's :func:`train_once` result in order.
+
+    Args:
+        runs (Sequence[Run]): The trainings.
+        data (Path): Data YAML (dataset folder for classify).
+        train_args (Mapping): ``model.train()`` arguments shared by every run.
+        project (Path): Directory of the run folders (and of the worker processes' logs).
+        imgsz (int): Image size of training and validation.
+        jobs (int): Trainings at a time; 1 trains in this process, more in as many worker processes (spawned).
+
+    Returns:
+        (list[str | Path]): Per run, its ``results.csv`` or the message of the ValueError it raised.
+    """
+    arguments = (str(data), dict(train_args), str(project), imgsz)
+    desc = f"{PREFIX} train and validate ({len(runs)} runs, {jobs} at a time)"
+    if jobs == 1:
+        return [train_once(run, *arguments) for run in TQDM(runs, desc=desc)]
+    context = multiprocessing.get_context("spawn")  # a fork of a process with threads and open sessions is unsafe
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(train_once, run, *arguments, log=True) for run in runs]
+        for _ in TQDM(as_completed(futures), total=len(futures), desc=desc):
+            pass
+        return [future.result() for future in futures]
