@@ -332,7 +332,7 @@ def _delegate(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torc
 
 
 def wrap_parse_model(original: Callable) -> Callable:
-    """Return ``parse_model`` that builds yolo-lite backbone and neck rows and checks every YAML, else calls ``original``.
+    """Return ``parse_model`` that builds yolo-lite backbone and neck rows, checks every YAML, else calls ``original``.
 
     Args:
         original (Callable): Ultralytics' ``parse_model(d, ch, verbose=True)``.

@@ -7,8 +7,9 @@ Each row replaces the module and args of row 0 of ``--base`` (a shipped YAML; th
 written to ``--out`` as ``yolo11<scale>-row<i>.yaml``. The copies and stock YOLO11 at the base's scale are then timed
 as ``yolo-lite benchmark`` times its PyTorch CPU backend (fused, batch 1, interleaved rounds, 2 threads, subnormals
 flushed, freed memory kept) and trained with the accuracy run's arguments (the synthetic shapes set, 15 epochs at
-128 px, seeds 0..N-1, deterministic, validated after the last epoch): the table it prints is how the "rows tried"
-of docs/results.md were measured (those with an earlier version, which validated every epoch and kept Ultralytics' best epoch).
+128 px, seeds 0..N-1, deterministic, validated after the last epoch): the table it prints is how the "rows
+tried" of docs/results.md were measured (with an earlier version, which validated every epoch and kept Ultralytics'
+best epoch). For whole designs (backbone row, neck block, neck width, head) see tools/try_designs.py.
 Shipping a row means editing the YAML by hand; this only measures.
 """
 
@@ -26,9 +27,10 @@ from ultralytics.nn.tasks import DetectionModel
 from ultralytics.utils import LOGGER
 
 from yolo_lite.benchmark import BenchmarkSettings, time_interleaved
-from yolo_lite.benchmark.accuracy import train_and_validate
+from yolo_lite.benchmark.accuracy import record_training
 from yolo_lite.benchmark.datasets import prepare_data
 from yolo_lite.benchmark.environment import cpu_settings, keep_freed_memory
+from yolo_lite.benchmark.training import Run, run_trainings
 from yolo_lite.patches.yaml_lookup import CFG_DIR
 
 ROW = re.compile(r"^(  - \[-1, 1, )[\w.]+, \[[^\]]*\]\](.*# 0-4.*)$", re.M)
@@ -87,7 +89,9 @@ def main() -> None:
     for stem in [stock, *stems]:
         family = "stock" if stem == stock else "row"
         row = {"model": stem, "yaml": f"{stem}.yaml", "task": "detect", "family": family}
-        train_and_validate(row, data, list(range(args.seeds)), train_args, out / "train", args.train_imgsz)
+        runs = [Run(row["yaml"], seed, f"{stem}-seed{seed}") for seed in range(args.seeds)]
+        outcomes = run_trainings(runs, data, train_args, out / "train", args.train_imgsz)
+        record_training(row, outcomes, args.epochs, args.train_imgsz)
         results[stem] = row["map50_95_per_seed"]
     reference = np.asarray(results[stock])
     lines = [

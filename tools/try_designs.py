@@ -126,11 +126,23 @@ N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, an
     Design("t0-c3k2-w75", "fasternet_t0", (0.5, 0.75), width=0.75),
     Design("m3-c3k2-w75", "micronet_m3", (0.5, 0.25), width=0.75),
 ]
+S_ROWS = {  # backbone rows tried at s
+    "s050": ("starnet_s050", (1, 1)),
+    "s1": ("starnet_s1", (1, 1)),
+    "s2": ("starnet_s2", (1, 1)),
+    "t0": ("fasternet_t0", (1, 1)),
+    "t1h": ("fasternet_t1", (0.5, 1)),
+    "t1": ("fasternet_t1", (1, 1)),
+    "m3": ("micronet_m3", (1, 1)),
+    "m3h": ("micronet_m3", (0.5, 0.5)),
+}
 SETS = {
     "n-round1": N_ROUND1,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
+    "s-yolo26": _designs("s", "yolo26", S_ROWS, ("C3k2",), (1.0, 0.75)),
+    "s-yolo11": _designs("s", "yolo11", S_ROWS, ("C3k2",), (1.0, 0.75)),
 }
 
 

@@ -25,7 +25,7 @@ field; it keeps its timings and takes no part in the frontiers.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 

@@ -21,6 +21,7 @@ __all__ = [
     "SCALES",
     "STOCK",
     "TORCH_BACKENDS",
+    "is_yolo26",
     "skip_reason",
 ]
 
@@ -99,6 +100,11 @@ FIELDS = {
                     "per-round ratio"
                 ),
             ),
+            (
+                f"{backend}_vs_yolo26",
+                f"{label} latency / stock YOLO26's at the same scale: median per-round ratio (null without YOLO26 as a "
+                "reference)",
+            ),
             (f"{backend}_gflops_per_s", f"{label} achieved GFLOP/s: gflops / median latency"),
         )
     },
@@ -154,6 +160,16 @@ FIELDS = {
         for backend in FRONTIER_BACKENDS
     },
 }
+
+
+def is_yolo26(row: dict) -> bool:
+    """Return whether a row's model keeps Ultralytics' YOLO26 neck and head (stock YOLO26 or a ``yolo26<scale>-`` file).
+
+    Examples:
+        >>> is_yolo26({"model": "yolo26n-starnet"}), is_yolo26({"model": "yolo11n"})
+        (True, False)
+    """
+    return row["model"].startswith("yolo26")
 
 
 def skip_reason(error: BaseException) -> str:

@@ -21,6 +21,7 @@ from .plot import plot_curves, plot_frontiers
 from .report import markdown_document, markdown_tables, write_csv, write_json
 from .selection import compared_models
 from .settings import BenchmarkSettings
+from .targets import check_targets, markdown_targets
 from .timing import time_onnx, time_openvino, time_predict, time_torch, torch_backends
 from .training import TRAIN_DEFAULTS, Run, run_trainings
 
@@ -131,6 +132,9 @@ def write_reports(
 ) -> list[Path]:
     """Write the figures, ``benchmark.md``, ``benchmark.csv`` and ``benchmark.json`` into ``out_dir``.
 
+    For detection the document ends with the targets' table (:mod:`~yolo_lite.benchmark.targets`), which the JSON
+    keeps too (``targets``).
+
     Args:
         rows (list[dict]): The rows.
         settings (BenchmarkSettings): The run's settings (recorded in the JSON with :func:`dataclasses.asdict`).
@@ -144,7 +148,9 @@ def write_reports(
     figures = plot_frontiers(rows, out_dir)
     if settings.curve:
         figures.append(plot_curves(rows, out_dir / "benchmark-curves.png"))
-    (out_dir / "benchmark.md").write_text(markdown_document(rows, settings, env, data, figures))
+    targets = check_targets(rows) if settings.task == "detect" else []
+    document = markdown_document(rows, settings, env, data, figures)
+    (out_dir / "benchmark.md").write_text(document + (f"\n{markdown_targets(targets)}\n" if targets else ""))
     write_csv(rows, out_dir / "benchmark.csv")
     write_json(
         rows,
@@ -154,6 +160,7 @@ def write_reports(
         environment=env,
         settings=dataclasses.asdict(settings),
         data=None if data is None else {"path": str(data.path), "note": data.note},
+        targets=[dataclasses.asdict(result) for result in targets],
     )
     return [*figures, out_dir / "benchmark.md", out_dir / "benchmark.csv", out_dir / "benchmark.json"]
 

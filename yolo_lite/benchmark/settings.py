@@ -45,7 +45,8 @@ DEFAULT_IMGSZ = {"classify": 224}  # timing image size when none is given; 640 f
 DEFAULT_DATA = {"detect": "clutter", RTDETR: "clutter"}  # task -> its accuracy data by default; "shapes" for the rest
 DATA_IMAGES = {"clutter": (1000, 500), "shapes": (256, 32)}  # each of GENERATED_SETS -> default (train, val) images
 CLUTTER_MIN_IMGSZ = 64  # make_clutter_dataset's smallest image side
-ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve", "train_jobs")  # refused without accuracy
+# Refused without accuracy:
+ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve", "train_jobs")
 TRAIN_ARGS_OWNED = {  # model.train() arguments the settings own -> the setting (flag) to use instead
     "imgsz": "train_imgsz= (--train-imgsz)",
     "seed": "seed=/seeds= (--seed/--seeds)",

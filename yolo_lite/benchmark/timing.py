@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from ultralytics.utils import TQDM
 
-from .fields import BACKENDS, MB, TORCH_BACKENDS
+from .fields import BACKENDS, MB, STOCK, TORCH_BACKENDS, is_yolo26
 from .models import Entry
 
 if TYPE_CHECKING:
@@ -171,14 +171,18 @@ SYNC = {"cpu": None, "cuda": torch.cuda.synchronize}
 
 
 def _record(entries: Sequence[Entry], backend: str, times: dict[str, list[float]]) -> None:
-    """Write median, spread, ratio to stock (entries[0]) and GFLOP/s of ``times`` into the entries' rows."""
+    """Write median, spread, ratio to stock (entries[0]) and to stock YOLO26 (when it is a reference: the median
+    per-round ratio, as to stock) and GFLOP/s of ``times`` into the entries' rows."""
     stock = np.asarray(times[entries[0].row["model"]])
+    yolo26 = next((e.row["model"] for e in entries if e.row["family"] == STOCK and is_yolo26(e.row)), None)
     for entry in entries:
         t = np.asarray(times[entry.row["model"]])
         q25, median, q75 = np.percentile(t, [25, 50, 75])
         entry.row[f"{backend}_ms"] = median * 1e3
         entry.row[f"{backend}_iqr_ms"] = (q75 - q25) * 1e3
         entry.row[f"{backend}_vs_stock"] = float(np.median(t / stock))
+        if yolo26:
+            entry.row[f"{backend}_vs_yolo26"] = float(np.median(t / np.asarray(times[yolo26])))
         entry.row[f"{backend}_gflops_per_s"] = entry.row["gflops"] / median
 
 

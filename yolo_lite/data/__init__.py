@@ -1,8 +1,8 @@
 """Data that ships with yolo-lite: deterministic synthetic shape datasets for every Ultralytics task.
 
 Modules: ``shapes`` (geometry and drawing), ``scenes`` (random images of shapes), ``labels`` (YOLO label lines per
-task), ``synthetic`` (:func:`make_synthetic_dataset`, which writes a dataset), ``clutter`` (:func:`make_clutter_dataset`,
-the harder detection set of the accuracy benchmark).
+task), ``synthetic`` (:func:`make_synthetic_dataset`, which writes a dataset), ``clutter``
+(:func:`make_clutter_dataset`, the harder detection set of the accuracy benchmark).
 """
 
 from .clutter import CLUTTER_CLASSES, make_clutter_dataset
