@@ -273,3 +273,35 @@ def test_parallel_trainings_give_the_numbers_of_serial_ones(data_yaml, tmp_path)
         assert a == b and a["train/box_loss"][0] > 0
     assert "unknown module 'starnet_s9'" in serial[2] and serial[2] == parallel[2]
     assert (tmp_path / "parallel" / "a.log").stat().st_size > 0  # a worker's training log
+
+
+def test_targets_are_checked_on_the_rows():
+    """The report's targets: met, not met, or not checked when a measurement is missing; each against its head."""
+    from yolo_lite.benchmark.targets import check_targets, markdown_targets
+
+    def row(model, family, tag, scale="n", **values):
+        return {"model": model, "family": family, "tag": tag, "scale": scale, **values}
+
+    fast = dict(predict_vs_yolo26=0.65, onnx_vs_yolo26=0.6, openvino_f32_vs_yolo26=0.7)
+    rows = [
+        row("yolo11n", "stock", "yolo11"),
+        row("yolo26n", "stock", "yolo26"),
+        row("yolo26n-starnet", "starnet", "starnet", map50_95_vs_yolo26=0.99, **fast),
+        row("yolo26n-fasternet", "fasternet", "fasternet", map50_95_vs_yolo26=1.05, predict_vs_yolo26=0.75,
+            onnx_vs_yolo26=0.6, openvino_f32_vs_yolo26=0.8),
+        row("yolo11n-micronet", "micronet", "micronet", predict_vs_stock=0.95, onnx_vs_stock=0.8,
+            openvino_f32_vs_stock=0.8),
+        row("yolo11n-lcnet-imagenet", "lcnet", "lcnet-imagenet", predict_vs_stock=0.85),
+        row("yolo26s-starnet", "starnet", "starnet", "s", map50_95_vs_yolo26=0.9, predict_vs_yolo26=0.6,
+            onnx_vs_yolo26=0.6, openvino_f32_vs_yolo26=None),
+    ]
+    results = {(r.target, r.scale, r.model): r.met for r in check_targets(rows)}
+    assert results[("frontier", "n", "yolo26n-starnet")] is True  # the faster one, not the more accurate slow one
+    assert results[("frontier", "s", "yolo26s-starnet")] is False  # fast but 0.9x accurate
+    assert results[("plain", "n", "yolo26n-starnet")] is True
+    assert results[("plain", "n", "yolo26n-fasternet")] is True  # 0.75x, 0.6x, 0.8x YOLO26n: all within 0.9x
+    assert results[("plain", "n", "yolo11n-micronet")] is False  # 0.95x stock YOLO11n in predict()
+    assert results[("plain", "s", "yolo26s-starnet")] is None  # OpenVINO not timed
+    assert results[("imagenet", "n", "yolo11n-lcnet-imagenet")] is True
+    table = markdown_targets(check_targets(rows))
+    assert "| frontier | n | yolo26n-starnet | mAP50-95 0.99x YOLO26" in table and "not checked" in table
