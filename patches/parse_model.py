@@ -25,17 +25,18 @@ known (:data:`HINTS`). Valid stock YAMLs go to the original function untouched.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import traceback
 from collections.abc import Callable
 
 import torch
-from ultralytics.utils import LOGGER
 
 from yolo_lite.backbones.base import Backbone, check_multiplier
 from yolo_lite.backbones.pretrained import check_weights, resolve
 
+from .layer_table import backbone_rows
 from .neck_rows import as_stock_rows, is_neck_name, swap_neck_blocks
 
 __all__ = [
@@ -308,17 +309,8 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     backbone.i, backbone.f, backbone.type = 0, -1, name if name != TIMM else f"timm.{args[0]}"
     backbone.np = sum(p.numel() for p in backbone.parameters())
     rows, placeholders = _slot_rows(channels)
-    if verbose:
-        stand_in = (
-            "ResNetLayer rows 0-4 carry their channels (this Ultralytics has no Index) and are replaced by empty slots"
-            if placeholders
-            else "Index rows 0-4 stand for them"
-        )
-        LOGGER.info(
-            f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
-            f"{channels} at strides 2-32 (0 = empty); below, {stand_in}"
-        )
-    layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
+    with backbone_rows(backbone, description, channels) if verbose else contextlib.nullcontext():
+        layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
     layers[0] = backbone
     if placeholders:
         for k in range(1, BACKBONE_SLOTS):
