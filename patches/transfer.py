@@ -10,7 +10,8 @@ Ultralytics' own ``load`` a view of the stock model that holds only the paired l
 (:func:`renumbered`). Everything else stays Ultralytics': the shape check, the Detect class branch rebuilt for another
 class count, class names remapped, and its log line "Transferred N/M items from pretrained weights", which the
 wrapper follows with one line naming what moved and what was skipped. Loads into stock models, and loads whose source is
-itself a yolo-lite model (the layers already line up), go to the original untouched.
+itself a yolo-lite model (the layers already line up), go to the original untouched; in the latter the record of the
+backbone's pretrained file (``pretrained_from``, :mod:`yolo_lite.backbones.pretrained`) follows the weights.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ import torch
 from ultralytics.utils import LOGGER
 
 from yolo_lite.backbones.base import Backbone
+from yolo_lite.backbones.pretrained import RECORD
 
 from .parse_model import BACKBONE_SLOTS
 
-__all__ = ["RECORD", "renumbered", "role_map", "wrap_load"]
+__all__ = ["renumbered", "role_map", "wrap_load"]
 
-RECORD = "pretrained_from"  # backbone attribute: where its weights came from (yolo_lite.backbones.pretrained)
 HEAD_KEYS = ("end2end", "reg_max")  # model-dict keys that set the head's layout (YOLO26: end2end, reg_max 1)
 
 
