@@ -149,7 +149,8 @@ def shipped_file(name: str | Path) -> Path:
     raise FileNotFoundError(
         f"yolo-lite ships no {name}"
         + (f"; closest: {', '.join(close)}" if close else "")
-        + f". Every shipped YAML is in {CFG_DIR} (python -m yolo_lite.cfg prints it; python -m yolo_lite.summary lists them)"
+        + f". Every shipped YAML is in {CFG_DIR} (python -m yolo_lite.cfg prints it; python -m yolo_lite.summary lists "
+        "them)"
     )
 
 

@@ -72,8 +72,8 @@ def test_offline_shipped_pretrained_yaml_fails_fast_with_one_message(offline):
 
 def test_offline_release_url_fails_fast_and_says_where_the_file_goes(offline):
     start = time.perf_counter()
-    with pytest.raises(ValueError, match=r"cannot download the weights of micronet_m3 \(micronet-m3\.pth\) from "
-                       r"https://.*: offline, .*put it at .*torch/hub/checkpoints/micronet-m3\.pth") as error:  # fmt: skip
+    expected = r"cannot download the weights of micronet_m3 \(micronet-m3\.pth\) from https://.*: offline, .*put it at "
+    with pytest.raises(ValueError, match=expected + r".*torch/hub/checkpoints/micronet-m3\.pth") as error:
         DetectionModel(_model_dict([-1, 1, "micronet_m3", [1, 1, "imagenet"]]), verbose=False)
     assert time.perf_counter() - start < 10 and error.value.__cause__ is None
     assert not list(offline.rglob("*.pth*"))
@@ -104,12 +104,13 @@ def test_pinned_url_loads_and_a_wrong_pin_is_refused_and_removed(starnet_file, o
     with pytest.raises(ValueError, match=rf"has SHA-256 {digest}, not the pinned {wrong}; nothing was kept"):
         DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, f"{path.as_uri()}#sha256={wrong}"]]), verbose=False)
     assert not cache.exists() or not list(cache.iterdir())
-    model = DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, f"{path.as_uri()}#sha256={digest}"]]), verbose=False)
+    pinned = f"{path.as_uri()}#sha256={digest}"
+    model = DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, pinned]]), verbose=False)
     assert _equal_backbone(model.model[0], expected)
     assert sorted(p.name for p in cache.iterdir()) == [path.name]  # pinned: no .sha256 beside it
     (cache / path.name).write_bytes(path.read_bytes()[:-10])  # altered in the cache: refused and removed
     with pytest.raises(ValueError, match=rf"not {digest} \(its pin\): it is corrupt, truncated or another file"):
-        DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, f"{path.as_uri()}#sha256={digest}"]]), verbose=False)
+        DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, pinned]]), verbose=False)
     assert not (cache / path.name).exists()
 
 

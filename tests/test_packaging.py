@@ -48,6 +48,7 @@ def test_wheel_contents(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "yolo_lite-autoload.pth" in names and "_yolo_lite_autoload.py" in names
     assert {"yolo_lite/cfg/yolo11-starnet-scaled.yaml", "yolo_lite/cfg/yolo11n-starnet-imagenet.yaml"} <= set(names)
+    assert {"yolo_lite/cfg/__init__.py", "yolo_lite/cfg/__main__.py"} <= set(names)  # a package, not a data folder
     assert {"yolo_lite/patches/__init__.py", "yolo_lite/patches/parse_model.py"} <= set(names)
     top_level = {n.split("/")[0] for n in names}
     assert not top_level & {"cfg", "patches", "tests", "examples"}
@@ -69,7 +70,9 @@ def test_installed_wheel_autoloads(wheel, tmp_path):
         "print(hasattr(tasks.parse_model, '__wrapped__'), yolo_lite.__file__)\n"
         "print(tasks.yaml_model_load('yolo11n-starnet.yaml')['yaml_file'])\n"
     )
-    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     patched, location = result.stdout.split("\n")[0].split()
     assert patched == "True" and location.startswith(str(target))

@@ -1,4 +1,4 @@
-"""Stock checkpoints into yolo-lite models: the neck and head move by role, the backbone stays, stock loads unchanged."""
+"""Stock checkpoints into yolo-lite models: neck and head move by role, the backbone stays, stock loads unchanged."""
 
 from __future__ import annotations
 

@@ -287,8 +287,8 @@ def test_misspelled_shipped_name_lists_the_closest_names():
 
 def test_missing_checkpoint_named_like_a_shipped_yaml_says_what_exists(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"yolo-lite ships model YAMLs and ImageNet-pretrained backbones, not "
-                       r"trained detection weights.*yolo11n-starnet-imagenet\.yaml.*pretrained='yolo11n\.pt'"):  # fmt: skip
+    expected = r"yolo-lite ships model YAMLs and ImageNet-pretrained backbones, not trained detection weights.*"
+    with pytest.raises(FileNotFoundError, match=expected + r"yolo11n-starnet-imagenet\.yaml.*pretrained='yolo11n\.pt'"):
         YOLO("yolo11n-starnet.pt")
     with pytest.raises(FileNotFoundError, match=r"pretrained='yolo11n-seg\.pt'"):
         YOLO("yolo11n-seg-starnet.pt")

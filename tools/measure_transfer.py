@@ -1,17 +1,17 @@
 """Measure what a stock checkpoint's neck and head buy a yolo-lite model: fine-tuned with them vs from scratch.
 
-    python tools/measure_transfer.py                            # the documented run (~20 min on 2 CPU cores)
-    python tools/measure_transfer.py --families starnet --seeds 2 --epochs 3 --out runs/transfer-quick
+    python tools/measure_transfer.py                  # the documented run (about 25 min on 2 shared CPU cores)
+    python tools/measure_transfer.py --families starnet --seeds 2 --stock runs/measure-transfer/pretrain/weights/best.pt
 
 Stock YOLO11n is first trained on one synthetic shapes set (``--pretrain-epochs`` on ``--pretrain-images`` images,
-data seed 1): its ``best.pt`` stands in for the COCO-trained ``yolo11n.pt``. Each family's n model is then trained on
-another set of the same kind (``--images`` images, data seed 0) for ``--epochs`` epochs, once from scratch and once
-with ``pretrained=<that best.pt>`` (the neck and head move by role, :mod:`yolo_lite.patches.transfer`), with training
-seeds 0..N-1; stock YOLO11n fine-tuned from its own checkpoint is the reference. Both runs of a seed differ only in the
-starting neck and head. The table (mAP50-95 and mAP50 on the second set's validation images, mean and spread over the
-seeds) is printed and written to ``transfer.md`` and ``transfer.json`` in a new directory (``runs/measure-transfer``,
-``runs/measure-transfer2``, ...; ``--out`` names one). These are synthetic-data numbers: they show what the transfer
-does to the first epochs, not COCO-scale accuracy.
+data seed 1): its ``best.pt`` stands in for the COCO-trained ``yolo11n.pt`` (``--stock`` takes an existing one). Each
+family's n model is then trained on another set of the same kind (``--images`` images, data seed 0) for ``--epochs``
+epochs, once from scratch ("scratch") and once with ``pretrained=<that best.pt>`` ("transfer": the neck and head move
+by role, :mod:`yolo_lite.patches.transfer`), with training seeds 0..N-1; the two runs of a seed differ only in the
+starting neck and head. ``--reference`` adds stock YOLO11n trained both ways. The table (mAP50-95 and mAP50 on the
+second set's 32 validation images, mean and spread over the seeds) is printed and written to ``transfer.md`` and
+``transfer.json`` in ``runs/measure-transfer``, or a new numbered directory if that exists (``--out`` names one).
+These are synthetic-data numbers: they show what the transfer does to the first epochs, not COCO-scale accuracy.
 """
 
 from __future__ import annotations
@@ -75,25 +75,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="+", default=["starnet", "fasternet", "micronet"])
     parser.add_argument("--seeds", type=int, default=3, help="training seeds per model and start (default 3)")
-    parser.add_argument("--epochs", type=int, default=5, help="fine-tuning epochs (default 5)")
+    parser.add_argument("--epochs", type=int, default=10, help="fine-tuning epochs (default 10)")
     parser.add_argument("--images", type=int, default=128, help="training images of the fine-tuning set")
     parser.add_argument("--pretrain-epochs", type=int, default=20, help="epochs of stock's pretraining (default 20)")
     parser.add_argument("--pretrain-images", type=int, default=256, help="training images of the pretraining set")
     parser.add_argument("--imgsz", type=int, default=128)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--out", type=Path, help="output directory (default: a new runs/measure-transfer<N>)")
+    parser.add_argument("--batch", type=int, default=8, help="batch size of fine-tuning and pretraining (default 8)")
+    parser.add_argument("--stock", type=Path, help="a stock YOLO11n checkpoint to start from (default: pretrain one)")
+    parser.add_argument("--reference", action="store_true", help="also fine-tune stock YOLO11n both ways")
+    parser.add_argument("--out", type=Path, help="output directory (default: runs/measure-transfer, or a new one)")
     args = parser.parse_args(argv)
     out = (args.out or increment_path(Path("runs/measure-transfer"), mkdir=True)).resolve()
     out.mkdir(parents=True, exist_ok=True)
     train_args = dict(batch=args.batch, device="cpu", workers=0, deterministic=True, plots=False, amp=False,
                       exist_ok=True)  # fmt: skip  (the runs live in the new directory `out`)
 
-    stock_pt = pretrain_stock(out, args, train_args)
+    stock_pt = args.stock or pretrain_stock(out, args, train_args)
     data = make_synthetic_dataset(out / "data", train=args.images, val=32, imgsz=args.imgsz, seed=0)
     results = []
-    for model, family in [(STOCK, "stock"), *((f"{STOCK}-{f}", f) for f in args.families)]:
-        for start, pretrained in (("scratch", None), (f"{STOCK} checkpoint", stock_pt)):
-            row = fine_tune(model, family, data, out / start.split()[0], args, train_args, pretrained)
+    models = [*([(STOCK, "stock")] if args.reference else []), *((f"{STOCK}-{f}", f) for f in args.families)]
+    for model, family in models:
+        for start, pretrained in (("scratch", None), ("transfer", stock_pt)):
+            row = fine_tune(model, family, data, out / start, args, train_args, pretrained)
             if "accuracy_skipped" in row:
                 raise SystemExit(f"{PREFIX} {model} did not train: {row['accuracy_skipped']}")
             results.append({**row, "start": start})

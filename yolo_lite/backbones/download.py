@@ -141,7 +141,8 @@ def check_file(path: Path, expected: str | None, what: str, url: str, expected_f
     if known and digest != known:
         remove_files(path, record)
         raise WeightsUnavailable(
-            f"{path} ({what}) has SHA-256 {digest}, not {known} ({expected_from if expected else 'as when it arrived'}): "
+            f"{path} ({what}) has SHA-256 {digest}, not {known} "
+            f"({expected_from if expected else 'as when it arrived'}): "
             f"it is corrupt, truncated or another file, so it was removed. Run again to download it anew from {url}",
             url,
         )
