@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     command = shlex.join(["python", "tools/measure_transfer.py", *(sys.argv[1:] if argv is None else argv)])
     env = environment(None)
     report = (
-        f"# Stock neck and head transfer, synthetic shapes\n\n`{command}` ({env['cpu']}; {env['torch']}, "
+        f"# Stock neck and head transfer, synthetic shapes\n\n`{command}` ({env['cpu']}; torch {env['torch']}, "
         f"ultralytics {env['ultralytics']}). Stock {STOCK} pretrained {args.pretrain_epochs} epochs on "
         f"{args.pretrain_images} images (data seed 1); every model then trained {args.epochs} epochs on "
         f"{args.images} other images (data seed 0) at {args.imgsz} px, batch {args.batch}, seeds 0-{args.seeds - 1}; "
