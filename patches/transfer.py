@@ -27,6 +27,7 @@ from ultralytics.utils import LOGGER
 from yolo_lite.backbones.base import Backbone
 from yolo_lite.backbones.pretrained import RECORD
 
+from .neck_rows import STOCK_NAME, is_neck_name
 from .parse_model import BACKBONE_SLOTS
 
 __all__ = ["renumbered", "role_map", "wrap_load"]
@@ -39,6 +40,11 @@ def _rows(d: dict) -> list[list]:
     return [*d.get("backbone", []), *d.get("head", [])]
 
 
+def _module(row: list) -> object:
+    """Return the Ultralytics module a row builds: a yolo-lite neck block (``C3k2_Star``) is a ``C3k2`` by role."""
+    return STOCK_NAME if is_neck_name(row[2]) else row[2]
+
+
 def _inputs(f: int | Sequence[int], layer: int) -> list[int]:
     """Return the absolute layer indices a row's ``from`` names (-1 stays -1 for the image of layer 0)."""
     return [layer + j if j < 0 and layer else j for j in (f if isinstance(f, (list, tuple)) else [f])]
@@ -49,9 +55,10 @@ def role_map(source: dict, target: dict) -> dict[int, int]:
 
     Both YAMLs are lined up from the end (the head is last in both) down to the row after the yolo-lite backbone row;
     the stock rows before that are stock's backbone, whatever their count. A lined-up pair of rows has the same role
-    when it builds the same module (``SPPF`` with ``SPPF``, ..., ``Detect`` with ``Detect``) from inputs of the same
-    roles: each input a layer paired before, or on both sides a backbone feature (a stock backbone layer, a yolo-lite
-    slot 0-4). Other pairs are left out, and so is every later row that takes one of them.
+    when it builds the same module (``SPPF`` with ``SPPF``, ..., ``Detect`` with ``Detect``; a yolo-lite neck block
+    such as ``C3k2_Star`` with ``C3k2``, whose ``cv1``/``cv2`` it keeps) from inputs of the same roles: each input a
+    layer paired before, or on both sides a backbone feature (a stock backbone layer, a yolo-lite slot 0-4). Other
+    pairs are left out, and so is every later row that takes one of them.
 
     Args:
         source (dict): The stock model's dict (``model.yaml``), one layer per row.
@@ -76,7 +83,7 @@ def role_map(source: dict, target: dict) -> dict[int, int]:
         same_inputs = len(stock_inputs) == len(our_inputs) and all(
             pairs.get(a) == b if a in neck else b < BACKBONE_SLOTS for a, b in zip(stock_inputs, our_inputs)
         )
-        if stock_row[2] == our_row[2] and same_inputs:
+        if _module(stock_row) == _module(our_row) and same_inputs:
             pairs[s] = o
     return pairs
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 from ultralytics import YOLO
 from ultralytics.nn import tasks
 from ultralytics.nn.tasks import DetectionModel, yaml_model_load
 from ultralytics.utils import LOGGER
 
 from yolo_lite.patches.transfer import role_map
+from yolo_lite.patches.yaml_lookup import CFG_DIR
 
 from .conftest import TRAIN_ARGS, randomize_bn, save_checkpoint
 
@@ -40,24 +40,6 @@ def _stock_checkpoint(cfg: str, path: Path, seed: int = 0) -> Path:
     for p in model.parameters():
         p.data.normal_(0, 0.1)
     return save_checkpoint(model, path)
-
-
-def yolo26_lite_yaml(path: Path, backbone: str = "starnet_s050") -> Path:
-    """Write a YOLO26-head yolo-lite YAML: a backbone row, then yolo26.yaml's rows from SPPF on, renumbered.
-
-    Stock's P3, P4 and P5 (layers 4, 6, 8) become slots 2, 3 and 4; every later layer moves 4 down.
-    """
-    d = yaml_model_load("yolo26n.yaml")
-    rows = [*d["backbone"], *d["head"]]
-    slots = {4: 2, 6: 3, 8: 4}
-
-    def renumber(f):
-        return [renumber(j) for j in f] if isinstance(f, list) else f if f < 0 else slots.get(f, f - 4)
-
-    lite = [[-1, 1, backbone, [1, 1]], *([renumber(f), n, m, args] for f, n, m, args in rows[9:])]
-    keep = {k: v for k, v in d.items() if k not in ("backbone", "head", "yaml_file", "scale")}
-    path.write_text(yaml.safe_dump({**keep, "backbone": lite[:3], "head": lite[3:]}, sort_keys=False))
-    return path
 
 
 def _check_transfer(model: torch.nn.Module, stock: Path, pairs: dict[int, int], before: dict | None, logged: list[str]):
@@ -110,16 +92,31 @@ def _equal_keys(model: torch.nn.Module, stock: Path, pairs: dict[int, int]) -> l
     return keys
 
 
-def test_stock_yolo26n_moves_into_a_yolo26_head(tmp_path, logged):
+@pytest.mark.parametrize("family", ["starnet", "fasternet", "micronet"])
+def test_stock_yolo26n_moves_into_each_familys_yolo26_head(family, tmp_path, logged):
     stock = _stock_checkpoint("yolo26n.yaml", tmp_path / "yolo26n.pt")
-    model = YOLO(yolo26_lite_yaml(tmp_path / "yolo26n-starnet.yaml"))
-    assert role_map(yaml_model_load("yolo26n.yaml"), model.model.yaml) == YOLO11_NECK
+    model = YOLO(f"yolo26n-{family}.yaml")
+    assert role_map(yaml_model_load("yolo26n.yaml"), model.model.yaml) == YOLO11_NECK  # the same rows as YOLO11's
     before = copy.deepcopy(model.model.model[0].state_dict())
     model.load(stock)
     _check_transfer(model.model, stock, YOLO11_NECK, before, logged)
     detect = {k for k in model.model.state_dict() if k.startswith("model.19.")}  # one2one branches included
     assert any(".one2one_cv3." in k for k in detect) and detect <= set(_equal_keys(model.model, stock, YOLO11_NECK))
     assert not any("another head" in line for line in logged)
+
+
+def test_neck_blocks_take_the_c3k2s_outer_convolutions(tmp_path, logged):
+    """A C3k2_Star row has C3k2's role: its cv1/cv2 move, its inner StarBlocks (another layout) start fresh."""
+    stock = _stock_checkpoint("yolo11n.yaml", tmp_path / "yolo11n.pt")
+    text = (CFG_DIR / "yolo11n-starnet.yaml").read_text()
+    body, head = text.split("\nhead:\n")
+    (tmp_path / "yolo11n-star-neck.yaml").write_text(f"{body}\nhead:\n{head.replace('C3k2,', 'C3k2_Star,')}")
+    model = YOLO(tmp_path / "yolo11n-star-neck.yaml")
+    assert role_map(yaml_model_load("yolo11n.yaml"), model.model.yaml) == YOLO11_NECK
+    model.load(stock)
+    moved = _equal_keys(model.model, stock, YOLO11_NECK)
+    assert "model.15.cv2.conv.weight" in moved and "model.18.cv1.conv.weight" in moved
+    assert not any(k.startswith("model.15.m.") for k in moved) and "model.19.cv2.0.0.conv.weight" in moved
 
 
 def test_another_head_family_or_scale_moves_what_fits_and_warns(tmp_path, logged):
