@@ -64,6 +64,7 @@ class _Stop(Exception):
 
 def test_export_matrix_runs_claim_new_directories(tmp_path, monkeypatch):
     from yolo_lite.export_matrix import run as export_run
+    from yolo_lite.export_matrix.formats import OUT_DIR
 
     def stop(*args):
         raise _Stop
@@ -71,7 +72,7 @@ def test_export_matrix_runs_claim_new_directories(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(export_run, "build_reference", stop)
     command = ["export-matrix", "--formats", "onnx"]
-    default = tmp_path / export_run.OUT_DIR
+    default = tmp_path / OUT_DIR
     for extra, made in (([], 1), ([], 2), (["--exist-ok"], 2)):  # the third reuses the default directory
         with pytest.raises(_Stop):
             main([*command, *extra])

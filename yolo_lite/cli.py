@@ -104,8 +104,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
 
 def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     """Add the ``export-matrix`` subcommand."""
-    from .export_matrix.formats import CI_FORMATS, DEFAULT_MODELS, FORMATS
-    from .export_matrix.run import OUT_DIR
+    from .export_matrix.formats import CI_FORMATS, DEFAULT_MODELS, FORMATS, OUT_DIR
 
     matrix = commands.add_parser(
         "export-matrix",

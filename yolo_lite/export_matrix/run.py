@@ -19,14 +19,13 @@ from ultralytics.utils import LOGGER, TQDM
 from ..run_dir import run_dir
 from ..third_party import quiet_exporters
 from .compare import check_export, perturbed_shift, reference_outputs
-from .formats import DEFAULT_MODELS, FORMATS, get_format
+from .formats import DEFAULT_MODELS, FORMATS, OUT_DIR, get_format
 from .reference import build_reference
 from .report import cell, load_report, merge_rows, page_block, render_markdown, update_page
 
-__all__ = ["OUT_DIR", "run_export_matrix"]
+__all__ = ["run_export_matrix"]
 
 PREFIX = "yolo-lite export-matrix:"
-OUT_DIR = "runs/export-matrix"  # results go here, or to a new numbered sibling when it exists (yolo_lite.run_dir)
 
 
 def run_export_matrix(
@@ -50,7 +49,7 @@ def run_export_matrix(
         seed (int): Seed of the reference models and image.
         out_dir (str | Path | None): Where ``export.json`` and ``export.md`` go, used as given; the rows this run does
             not cover are kept from the ``export.json`` already there if it has the same ``imgsz`` and ``seed``. None
-            takes :data:`OUT_DIR`, or a new numbered sibling if it exists.
+            takes :data:`~yolo_lite.export_matrix.formats.OUT_DIR`, or a new numbered sibling if it exists.
         docs (str | Path | None): A markdown page whose generated section (between
             :data:`~yolo_lite.export_matrix.report.BLOCK_BEGIN` and ``BLOCK_END``) is replaced with the matrix, e.g.
             ``"docs/deployment.md"``; None (default) leaves every page alone.
@@ -59,7 +58,7 @@ def run_export_matrix(
         converters (str | Path | None): Where the converters that clash with the pinned environment (CoreML,
             LiteRT) are installed on first use; None: ``~/.cache/yolo-lite/converters``
             (:func:`~yolo_lite.export_matrix.isolated.default_cache`).
-        exist_ok (bool): With ``out_dir=None``, write into :data:`OUT_DIR` even if it exists (merging its rows).
+        exist_ok (bool): With ``out_dir=None``, write into :data:`~yolo_lite.export_matrix.formats.OUT_DIR` even if it exists (merging its rows).
 
     Returns:
         (dict): The report written to ``export.json``.
