@@ -33,13 +33,20 @@ def logged():
     LOGGER.removeHandler(handler)
 
 
-def _stock_checkpoint(cfg: str, path: Path, seed: int = 0) -> Path:
+def _stock_checkpoint(cfg: str, path: Path) -> Path:
     """Save a randomly initialised stock model (BatchNorm statistics too) as Ultralytics' trainer saves best.pt."""
-    torch.manual_seed(seed)
+    torch.manual_seed(0)
     model = randomize_bn(DetectionModel(cfg, verbose=False))
     for p in model.parameters():
         p.data.normal_(0, 0.1)
     return save_checkpoint(model, path)
+
+
+@pytest.fixture(scope="module")
+def stock_pt(tmp_path_factory) -> dict[str, Path]:
+    """Stock YOLO11n and YOLO26n checkpoints, saved once for the module (read, never changed, by the tests)."""
+    folder = tmp_path_factory.mktemp("stock")
+    return {head: _stock_checkpoint(f"{head}n.yaml", folder / f"{head}n.pt") for head in ("yolo11", "yolo26")}
 
 
 def _check_transfer(model: torch.nn.Module, stock: Path, pairs: dict[int, int], before: dict | None, logged: list[str]):
@@ -67,8 +74,8 @@ def _check_transfer(model: torch.nn.Module, stock: Path, pairs: dict[int, int], 
 
 
 @pytest.mark.parametrize("family", ["starnet", "fasternet", "micronet"])
-def test_stock_yolo11n_moves_its_neck_and_head_into_each_family(family, tmp_path, logged):
-    stock = _stock_checkpoint("yolo11n.yaml", tmp_path / "yolo11n.pt")
+def test_stock_yolo11n_moves_its_neck_and_head_into_each_family(family, stock_pt, tmp_path, logged):
+    stock = stock_pt["yolo11"]
     model = YOLO(f"yolo11n-{family}.yaml")
     before = copy.deepcopy(model.model.model[0].state_dict())
     model.load(stock)
@@ -93,8 +100,8 @@ def _equal_keys(model: torch.nn.Module, stock: Path, pairs: dict[int, int]) -> l
 
 
 @pytest.mark.parametrize("family", ["starnet", "fasternet", "micronet"])
-def test_stock_yolo26n_moves_into_each_familys_yolo26_head(family, tmp_path, logged):
-    stock = _stock_checkpoint("yolo26n.yaml", tmp_path / "yolo26n.pt")
+def test_stock_yolo26n_moves_into_each_familys_yolo26_head(family, stock_pt, tmp_path, logged):
+    stock = stock_pt["yolo26"]
     model = YOLO(f"yolo26n-{family}.yaml")
     assert role_map(yaml_model_load("yolo26n.yaml"), model.model.yaml) == YOLO11_NECK  # the same rows as YOLO11's
     before = copy.deepcopy(model.model.model[0].state_dict())
@@ -105,9 +112,9 @@ def test_stock_yolo26n_moves_into_each_familys_yolo26_head(family, tmp_path, log
     assert not any("another head" in line for line in logged)
 
 
-def test_neck_blocks_take_the_c3k2s_outer_convolutions(tmp_path, logged):
+def test_neck_blocks_take_the_c3k2s_outer_convolutions(stock_pt, tmp_path, logged):
     """A C3k2_Star row has C3k2's role: its cv1/cv2 move, its inner StarBlocks (another layout) start fresh."""
-    stock = _stock_checkpoint("yolo11n.yaml", tmp_path / "yolo11n.pt")
+    stock = stock_pt["yolo11"]
     text = (CFG_DIR / "yolo11n-starnet.yaml").read_text()
     body, head = text.split("\nhead:\n")
     (tmp_path / "yolo11n-star-neck.yaml").write_text(f"{body}\nhead:\n{head.replace('C3k2,', 'C3k2_Star,')}")
@@ -119,8 +126,8 @@ def test_neck_blocks_take_the_c3k2s_outer_convolutions(tmp_path, logged):
     assert not any(k.startswith("model.15.m.") for k in moved) and "model.19.cv2.0.0.conv.weight" in moved
 
 
-def test_another_head_family_or_scale_moves_what_fits_and_warns(tmp_path, logged):
-    stock = _stock_checkpoint("yolo26n.yaml", tmp_path / "yolo26n.pt")
+def test_another_head_family_or_scale_moves_what_fits_and_warns(stock_pt, tmp_path, logged):
+    stock = stock_pt["yolo26"]
     model = YOLO("yolo11n-starnet.yaml")
     model.load(stock)  # YOLO26's end2end head into a YOLO11 head: some shapes differ, nothing raises
     assert any("another head than this model (end2end True vs None, reg_max 1 vs None)" in line for line in logged)
@@ -153,9 +160,9 @@ def test_other_tasks_move_their_heads(task, tmp_path, logged):
     assert len(moved) > 0.8 * sum(k.startswith(f"model.{head}.") for k in model.model.state_dict())
 
 
-def test_trainer_route_moves_the_neck_and_head_and_freezes_the_backbone(data_yaml, tmp_path, logged):
+def test_trainer_route_moves_the_neck_and_head_and_freezes_the_backbone(stock_pt, data_yaml, tmp_path, logged):
     """train(pretrained="yolo11n.pt"), as Ultralytics users write it; the CLI's pretrained= takes the same path."""
-    stock = _stock_checkpoint("yolo11n.yaml", tmp_path / "yolo11n.pt")
+    stock = stock_pt["yolo11"]
     model = YOLO("yolo11n-starnet.yaml")
     seen = {}
 
@@ -173,8 +180,8 @@ def test_trainer_route_moves_the_neck_and_head_and_freezes_the_backbone(data_yam
     assert backbone and {n for n in seen["frozen"] if n.startswith("model.0.")} == backbone
 
 
-def test_stock_to_stock_and_lite_to_lite_loads_are_ultralytics_own(tmp_path):
-    stock = _stock_checkpoint("yolo11n.yaml", tmp_path / "yolo11n.pt")
+def test_stock_to_stock_and_lite_to_lite_loads_are_ultralytics_own(stock_pt, tmp_path):
+    stock = stock_pt["yolo11"]
     ckpt = torch.load(stock, map_location="cpu", weights_only=False)
     patched, original = DetectionModel("yolo11n.yaml", verbose=False), DetectionModel("yolo11n.yaml", verbose=False)
     patched.load(copy.deepcopy(ckpt))
