@@ -117,11 +117,13 @@ def remove_files(*paths: Path) -> None:
             path.unlink()
 
 
-def check_file(path: Path, expected: str | None, what: str, url: str, expected_from: str = "its pin") -> str:
+def check_file(
+    path: Path, expected: str | None, what: str, url: str, expected_from: str = "its pin", remember: bool = True
+) -> str:
     """Return ``path``'s SHA-256 after checking it against ``expected`` (else the ``.sha256`` written beside it).
 
-    A file without either gets a ``.sha256`` now, so later uses are checked against this one. A mismatch removes the
-    file (and its ``.sha256``) and raises.
+    With ``remember``, a file without either gets a ``.sha256`` now, so later uses are checked against this one. A
+    mismatch removes the file (and its ``.sha256``) and raises.
 
     Args:
         path (Path): The cached file.
@@ -129,6 +131,8 @@ def check_file(path: Path, expected: str | None, what: str, url: str, expected_f
         what (str): What the file is, for messages (``"the ImageNet weights of starnet_s1"``).
         url (str): Where it comes from, for messages.
         expected_from (str): Who gave ``expected``, for messages (``"its pin"``, ``"the Hub's"``).
+        remember (bool): Write the ``.sha256`` of a file with nothing to check against (off for caches that are not
+            ours to add files to).
 
     Returns:
         (str): The file's SHA-256.
@@ -146,7 +150,7 @@ def check_file(path: Path, expected: str | None, what: str, url: str, expected_f
             f"it is corrupt, truncated or another file, so it was removed. Run again to download it anew from {url}",
             url,
         )
-    if not expected and not record.is_file():
+    if remember and not expected and not record.is_file():
         record.write_text(f"{digest}  {path.name}\n")
     return digest
 

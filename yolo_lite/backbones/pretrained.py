@@ -161,7 +161,7 @@ def _from_hub(repo: str, owner: str) -> Path:
     blob = path.resolve()
     published = blob.name if SHA256.fullmatch(blob.name) else None  # the Hub names LFS blobs by their SHA-256
     try:
-        check_file(blob, published, what, url, expected_from="the Hub's")
+        check_file(blob, published, what, url, expected_from="the Hub's", remember=False)
     except WeightsUnavailable:
         path.unlink(missing_ok=True)  # the snapshot's link to the removed blob
         raise
