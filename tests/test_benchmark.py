@@ -162,7 +162,7 @@ def offline_imagenet_model(monkeypatch):
         fetched.append(variant)
         raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
 
-    monkeypatch.setattr(pretrained, "fetch_imagenet", fetch_offline)  # resolve() looks it up in that module
+    monkeypatch.setattr(pretrained, "imagenet_file", fetch_offline)  # resolve() looks it up in that module
     monkeypatch.setattr(benchmark_run, "train_and_validate", train_and_validate)
     return fetched
 
@@ -258,7 +258,7 @@ def test_shipped_models_are_timed_without_fetching_backbone_weights(tmp_path, mo
     def no_fetch(*args):
         raise AssertionError(f"fetched weights for the timings: {args}")
 
-    monkeypatch.setattr(pretrained, "fetch_imagenet", no_fetch)
+    monkeypatch.setattr(pretrained, "imagenet_file", no_fetch)
     monkeypatch.setattr(timm_backbone, "cached_file", no_fetch)
     for name, backbone in (
         ("yolo11n-starnet-imagenet.yaml", "starnet_s1"), ("yolo11n-mobilenetv4-imagenet.yaml", "timm."),

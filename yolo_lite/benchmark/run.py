@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER, TQDM
 
+from ..run_dir import run_dir
 from . import models as _models
 from .accuracy import mark_frontier, train_and_validate
 from .datasets import PreparedData, prepare_data
@@ -20,7 +21,7 @@ from .fields import PREFIX
 from .plot import plot_curves, plot_frontiers
 from .report import markdown_document, markdown_tables, write_csv, write_json
 from .selection import compared_models
-from .settings import BenchmarkSettings
+from .settings import OUT_DIR, BenchmarkSettings
 from .timing import time_onnx, time_openvino, time_predict, time_torch, torch_backends
 
 __all__ = ["output_dir", "run_benchmark"]
@@ -58,12 +59,13 @@ def output_dir(settings: BenchmarkSettings) -> Path:
     """Create the run's output directory and return it; the one place that decides where a run writes.
 
     Args:
-        settings (BenchmarkSettings): The run's settings (``out_dir``).
+        settings (BenchmarkSettings): The run's settings: ``out_dir`` as given, else :data:`OUT_DIR` or a new
+            numbered sibling of it (``exist_ok`` reuses it), so no earlier run is overwritten.
 
     Returns:
         (Path): The directory, absolute.
     """
-    out_dir = Path(settings.out_dir).resolve()
+    out_dir = run_dir(settings.out_dir, OUT_DIR, settings.exist_ok).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     return out_dir
 
