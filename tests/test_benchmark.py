@@ -85,7 +85,9 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     output = result.stdout + result.stderr
     assert "AutoUpdate" not in output  # the ONNX export never tries to pip-install anything
     assert "imgsz 64 is below 320" in output  # tiny-image latency is flagged, and ends the run next to the tables
-    assert output.rstrip().endswith(f"results saved to {out} (benchmark.md, .csv, .json, .png)")
+    saved = ["benchmark-predict.png", "benchmark-onnx.png", "benchmark.md", "benchmark.csv", "benchmark.json"]
+    assert output.rstrip().endswith(f"results saved to {out} ({', '.join(saved)})")  # every file, figures first
+    assert all((out / name).is_file() for name in saved)
     assert "FutureWarning" not in output and "DeprecationWarning" not in output  # exporters' notices (torch.jit)
     family = "starnet"
     names = ["yolo11n", f"yolo11n-{family}"]

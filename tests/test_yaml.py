@@ -270,7 +270,7 @@ def test_layer_table_shows_the_backbone_as_layer_0_and_adds_up(tmp_path):
     backbone = model.model[0]
     params = sum(p.numel() for p in backbone.parameters())
     assert re.match(rf"^  0 +-1  1 +{params}  yolo_lite\.backbones\.starnet\.StarNet +starnet_s050\(depth=1", rows[0])
-    assert all(f"(output of layer 0)" in rows[k] and f"P{k + 1}/{2 ** (k + 1)}" in rows[k] for k in range(1, 5))
+    assert all("(output of layer 0)" in rows[k] and f"P{k + 1}/{2 ** (k + 1)}" in rows[k] for k in range(1, 5))
     assert not any("Index" in row for row in rows) and len(rows) == len(model.model)
     column = sum(int(row[26:36]) for row in rows)
     assert column == sum(p.numel() for p in model.parameters())  # the printed params add up to the model's

@@ -172,7 +172,7 @@ def run_benchmark(settings: BenchmarkSettings | None = None, **kwargs) -> list[d
             ``families``, ``reference``, ``scales``, ``imgsz``, ``rounds``, ``warmup``, ``batch``, ``batch_rounds``,
             ``threads``, ``onnx``, ``openvino``, ``accuracy``, ``data``, ``train_images``, ``val_images``,
             ``epochs``, ``seeds``, ``seed``, ``train_imgsz``, ``curve``, ``train_kwargs``, ``out_dir``,
-            ``command``), when ``settings`` is None.
+            ``exist_ok``, ``command``), when ``settings`` is None.
 
     Returns:
         (list[dict]): One row per model (scale by scale, references first), with every key of

@@ -58,7 +58,8 @@ def run_export_matrix(
         converters (str | Path | None): Where the converters that clash with the pinned environment (CoreML,
             LiteRT) are installed on first use; None: ``~/.cache/yolo-lite/converters``
             (:func:`~yolo_lite.export_matrix.isolated.default_cache`).
-        exist_ok (bool): With ``out_dir=None``, write into :data:`~yolo_lite.export_matrix.formats.OUT_DIR` even if it exists (merging its rows).
+        exist_ok (bool): With ``out_dir=None``, write into :data:`~yolo_lite.export_matrix.formats.OUT_DIR` even if
+            it exists (merging its rows).
 
     Returns:
         (dict): The report written to ``export.json``.
