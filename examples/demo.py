@@ -2,8 +2,8 @@
 
 Needs no download and no GPU; about a minute on 2 CPU cores:
 
-    python examples/demo.py              # writes datasets/yolo-lite-shapes and runs/yolo-lite-demo
-    python examples/demo.py --epochs 30  # better mAP
+    python examples/demo.py              # writes datasets/yolo-lite-shapes and runs/yolo-lite-demo/train
+    python examples/demo.py --epochs 30  # better mAP; each run gets a new directory, numbered as Ultralytics does
     python examples/demo.py --task segment --model yolo11n-seg.yaml  # any task: segment, pose, obb, classify
 """
 
@@ -35,15 +35,19 @@ FOUND = {  # what predict returned: (one, several)
     "obb": ("rotated box", "rotated boxes"),
 }
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> Path:
+    """Run the demo with command-line arguments ``argv`` (None: ``sys.argv``); return the run directory."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=TASKS, default="detect", help="dataset and model kind (default detect)")
     parser.add_argument("--model", help="a shipped or local model YAML (default yolo11n[-seg|-pose|-obb|-cls]-starnet)")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--imgsz", type=int, default=128)
     parser.add_argument("--data-dir", type=Path, help="default datasets/yolo-lite-shapes[-<task>]")
+    parser.add_argument("--images", type=int, default=256, help="training images of the synthetic set (default 256)")
     parser.add_argument("--project", type=Path, default=Path("runs/yolo-lite-demo"))
-    args = parser.parse_args()
+    parser.add_argument("--name", default="train", help="run directory in --project; a new numbered one if it exists")
+    parser.add_argument("--exist-ok", action="store_true", help="reuse --project/--name, overwriting that run")
+    args = parser.parse_args(argv)
     detect = args.task == "detect"
     model_yaml = args.model or f"yolo11n{MODEL_SUFFIX[args.task]}-starnet.yaml"
     data_dir = args.data_dir or Path("datasets") / ("yolo-lite-shapes" if detect else f"yolo-lite-shapes-{args.task}")
@@ -51,16 +55,19 @@ def main() -> None:
     model = YOLO(model_yaml)
     if model.task != args.task:
         parser.error(f"--model {model_yaml} is a {model.task} model; --task {args.task} needs a {args.task} model")
-    data = make_synthetic_dataset(data_dir, imgsz=args.imgsz, task=args.task)
+    data = make_synthetic_dataset(data_dir, train=args.images, imgsz=args.imgsz, task=args.task)
     model.train(
         data=str(data), epochs=args.epochs, imgsz=args.imgsz, batch=16, device="cpu", workers=0, seed=0,
-        project=str(args.project.resolve()), name="train", exist_ok=True,
+        project=str(args.project.resolve()), name=args.name, exist_ok=args.exist_ok,
     )
-    metrics = model.val(data=str(data), imgsz=args.imgsz, batch=16, device="cpu", workers=0, plots=False)
+    run = Path(model.trainer.save_dir)
+    metrics = model.val(
+        data=str(data), imgsz=args.imgsz, batch=16, device="cpu", workers=0, plots=False, project=str(run), name="val"
+    )
     val_dir = data / "val" if args.task == "classify" else data.parent / "images" / "val"
     image = sorted(val_dir.rglob("*.png"))[0]
     result = model.predict(image, imgsz=args.imgsz, device="cpu", verbose=False)[0]
-    saved = result.save(filename=str(args.project.resolve() / "prediction.png"))
+    saved = result.save(filename=str(run / "prediction.png"))
 
     scores = ", ".join(f"{name} {float(attrgetter(key)(metrics)):.3f}" for name, key in METRIC[args.task])
     LOGGER.info(f"\nval {scores} after {args.epochs} epochs")
@@ -71,6 +78,7 @@ def main() -> None:
     LOGGER.info(f"{found} on {image.relative_to(val_dir)}: {result.verbose().strip()} -> {saved}")
     table = f"\n\n{summary_table(scales='n')}" if detect else ""  # the detect YAMLs
     LOGGER.info(f"weights: {Path(model.trainer.best)}{table}")
+    return run
 
 if __name__ == "__main__":
     main()

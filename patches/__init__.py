@@ -1,6 +1,6 @@
 """Import-time patches that teach Ultralytics the yolo-lite backbone rows, and take them back.
 
-Six Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
+Seven Ultralytics functions are wrapped, never copied; each wrapper handles what yolo-lite owns and calls the
 original for everything else, so stock models build and run exactly as without the plugin:
 
 - ``ultralytics.nn.tasks.parse_model``: a backbone row (``[-1, 1, starnet_s1, [0.5, 0.25]]``) fills layer slots 0-4;
@@ -14,6 +14,8 @@ original for everything else, so stock models build and run exactly as without t
 - ``ultralytics.nn.tasks.torch_safe_load``: under restricted loading (``ULTRALYTICS_SAFE_LOAD=1``) a yolo-lite
   checkpoint's own classes are allowed (:mod:`yolo_lite.safe_load`), and its model is rebuilt without fetching its
   backbone's weights again (:mod:`.checkpoint`).
+- ``ultralytics.nn.tasks.BaseModel.load``: a stock checkpoint's neck and head move into a yolo-lite model, the layers
+  paired by role, as ``model.load("yolo11n.pt")`` and ``train(pretrained="yolo11n.pt")`` do (:mod:`.transfer`).
 
 :func:`apply` first checks that the installed Ultralytics and timm are releases yolo-lite supports (:mod:`.versions`);
 it is idempotent and all-or-nothing, :func:`revert` puts the original objects back, both are thread-safe, and each
@@ -56,6 +58,7 @@ def _targets():
     from .init_weights import wrap_initialize_weights
     from .parse_model import wrap_parse_model
     from .predict import wrap_predict_once
+    from .transfer import wrap_load
     from .yaml_lookup import wrap_yaml_model_load
 
     yield tasks, "parse_model", wrap_parse_model
@@ -64,6 +67,7 @@ def _targets():
     yield tasks, "yaml_model_load", wrap_yaml_model_load
     yield tasks, "initialize_weights", wrap_initialize_weights
     yield tasks, "torch_safe_load", wrap_torch_safe_load
+    yield tasks.BaseModel, "load", wrap_load
 
 
 def _holders(owner: object, attribute: str, value: object) -> list[object]:

@@ -25,18 +25,23 @@ known (:data:`HINTS`). Valid stock YAMLs go to the original function untouched.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
-from ultralytics.utils import LOGGER
 
 from yolo_lite.backbones.base import Backbone, check_multiplier
-from yolo_lite.backbones.pretrained import check_weights, resolve
+from yolo_lite.backbones.download import WeightsUnavailable
+from yolo_lite.backbones.pretrained import RECORD, check_weights, record, resolve
 
+from .layer_table import backbone_rows
 from .neck_rows import as_stock_rows, is_neck_name, swap_neck_blocks
+from .yaml_lookup import is_shipped
 
 __all__ = [
     "BACKBONE_SLOTS",
@@ -162,27 +167,43 @@ def _timm_args(args: list) -> tuple[str, str | None]:
     return args[0], check_weights(args[1]) if len(args) == 2 else None
 
 
+def _by_hand(d: dict, name: str, args: list, url: str) -> str:
+    """Say how to use weights downloaded by hand: the YAML to copy (and how to find it) and the row to write in it."""
+    file = f"/path/to/{Path(urlparse(url).path).name}"
+    row = [-1, 1, name, [args[0], file] if name == TIMM else [1, 1, file]]
+    yaml = Path(str(d.get("yaml_file", ""))).name
+    copy = f"copy {yaml} (`python -m yolo_lite.cfg {yaml}` prints where it is) and " if is_shipped(yaml) else ""
+    return f"To use a file downloaded by hand, {copy}write its path as the backbone row's weights: {row}"
+
+
 def _build_backbone(d: dict, name: str, args: list) -> tuple[Backbone, str]:
     """Build the backbone of row 0 with its weights; return it and a description for the log.
 
     A model dict marked with :data:`SKIP_ROW_WEIGHTS` (the ``torch_safe_load`` patch marks every checkpoint's, whose
-    weights the trainer copies in right after this build) is built without fetching the row's ``weights``.
+    weights the trainer copies in right after this build) is built without fetching the row's ``weights``. Weights
+    that cannot be had now (offline and not cached) raise one ``ValueError`` that adds how to use a file downloaded
+    by hand.
     """
     skip_weights = bool(d.get(SKIP_ROW_WEIGHTS))
-    if name == TIMM:
-        from yolo_lite.backbones.timm_backbone import TimmBackbone
+    try:
+        if name == TIMM:
+            from yolo_lite.backbones.timm_backbone import TimmBackbone
 
-        model_name, weights = _timm_args(args)
-        backbone = TimmBackbone(model_name, weights=None if skip_weights else weights)
-        return backbone, f"timm {model_name}" + (f", weights {weights}" if weights else "")
+            model_name, weights = _timm_args(args)
+            backbone = TimmBackbone(model_name, weights=None if skip_weights else weights)
+            return backbone, f"timm {model_name}" + (f", weights {weights}" if weights else "")
 
-    from yolo_lite.backbones import get_backbone
+        from yolo_lite.backbones import get_backbone
 
-    depth, width, weights = _family_args(d, args)
-    backbone = get_backbone(name)(depth, width)
-    if weights and not skip_weights:
-        backbone.load_pretrained(resolve(name, weights))
-    return backbone, f"{name}(depth={depth:g}, width={width:g}" + (f", weights={weights})" if weights else ")")
+        depth, width, weights = _family_args(d, args)
+        backbone = get_backbone(name)(depth, width)
+        if weights and not skip_weights:
+            file = resolve(name, weights)
+            backbone.load_pretrained(file)
+            setattr(backbone, RECORD, record(file, weights))
+        return backbone, f"{name}(depth={depth:g}, width={width:g}" + (f", weights={weights})" if weights else ")")
+    except WeightsUnavailable as e:
+        raise ValueError(f"{e}. {_by_hand(d, name, args, e.url)}") from None
 
 
 def _slot_channels(backbone: torch.nn.Module, name: str) -> list[int]:
@@ -308,17 +329,8 @@ def _build(original: Callable, d: dict, ch: int, verbose: bool) -> tuple[torch.n
     backbone.i, backbone.f, backbone.type = 0, -1, name if name != TIMM else f"timm.{args[0]}"
     backbone.np = sum(p.numel() for p in backbone.parameters())
     rows, placeholders = _slot_rows(channels)
-    if verbose:
-        stand_in = (
-            "ResNetLayer rows 0-4 carry their channels (this Ultralytics has no Index) and are replaced by empty slots"
-            if placeholders
-            else "Index rows 0-4 stand for them"
-        )
-        LOGGER.info(
-            f"yolo-lite: layers 0-4 are the features of {description}, {backbone.np:,} params, channels "
-            f"{channels} at strides 2-32 (0 = empty); below, {stand_in}"
-        )
-    layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
+    with backbone_rows(backbone, description, channels) if verbose else contextlib.nullcontext():
+        layers, save = original({**d, "backbone": [*rows, *d["backbone"][1:]]}, ch, verbose)
     layers[0] = backbone
     if placeholders:
         for k in range(1, BACKBONE_SLOTS):

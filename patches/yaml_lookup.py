@@ -1,7 +1,12 @@
-"""The ``yaml_model_load`` patch: YAMLs shipped in ``yolo_lite.cfg`` resolve by name from any working directory."""
+"""The ``yaml_model_load`` patch: YAMLs shipped in ``yolo_lite.cfg`` resolve by name from any working directory.
+
+A bare name that neither the working directory, Ultralytics nor yolo-lite has, but that is close to a shipped name
+(``yolo11-starnett.yaml``), gets Ultralytics' ``FileNotFoundError`` with the closest shipped names added.
+"""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Callable
@@ -11,9 +16,12 @@ __all__ = [
     "CFG_DIR",
     "HEADS",
     "TASK_SUFFIXES",
+    "closest_names",
     "is_shipped",
     "model_task",
+    "shipped_file",
     "shipped_models",
+    "shipped_names",
     "shipped_yaml",
     "wrap_yaml_model_load",
 ]
@@ -22,6 +30,12 @@ CFG_DIR = Path(__file__).parent.parent / "cfg"  # yolo_lite/cfg
 SCALES = "nslmx"
 HEADS = ("yolo11", "yolo26")  # Ultralytics' model whose neck and head a shipped YAML keeps: yolo11<scale>-<tag>.yaml
 TASK_SUFFIXES = {"segment": "seg", "pose": "pose", "obb": "obb", "classify": "cls"}  # Ultralytics' file-name tasks
+SIMILAR = 0.8  # difflib ratio from which a missing name counts as a typo of a shipped one
+
+
+def _unscaled(name: str) -> str:
+    """Return the multi-scale file name a scaled name reads: ``yolo11s-starnet-scaled.yaml`` -> ``yolo11-...``."""
+    return re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", name)
 
 
 def model_task(name: str | Path) -> str:
@@ -84,8 +98,60 @@ def is_shipped(name: str | Path) -> bool:
         (True, False)
     """
     name = Path(name).name
-    unscaled = re.sub(rf"^(yolo\d+)[{SCALES}](?=-)", r"\1", name)
-    return (CFG_DIR / name).is_file() or (CFG_DIR / unscaled).is_file()
+    return (CFG_DIR / name).is_file() or (CFG_DIR / _unscaled(name)).is_file()
+
+
+def shipped_names() -> list[str]:
+    """Return every model name that loads a shipped YAML: each file's name, and each scale of a multi-scale file.
+
+    Examples:
+        >>> {"yolo11n-starnet.yaml", "yolo11s-starnet-scaled.yaml", "rtdetr-starnet.yaml"} <= set(shipped_names())
+        True
+    """
+    names = set()
+    for path in CFG_DIR.glob("*.yaml"):
+        scaled = {re.sub(r"^(yolo\d+)-", rf"\g<1>{s}-", path.name) for s in SCALES} - {path.name}
+        names |= {path.name, *scaled}
+    return sorted(names)
+
+
+def closest_names(name: str | Path, n: int = 3) -> list[str]:
+    """Return up to ``n`` shipped model names that ``name`` looks like a typo of, the closest first.
+
+    Examples:
+        >>> closest_names("yolo11n-starnett.yaml")[0], closest_names("yolo11nn.yaml")
+        ('yolo11n-starnet.yaml', [])
+    """
+    return difflib.get_close_matches(Path(name).name, shipped_names(), n=n, cutoff=SIMILAR)
+
+
+def shipped_file(name: str | Path) -> Path:
+    """Return the shipped file the model name ``name`` loads: its own, or the multi-scale file it is a scale of.
+
+    Args:
+        name (str | Path): A model name such as ``yolo11n-starnet-imagenet.yaml`` (only its file name counts).
+
+    Returns:
+        (Path): The file in :data:`CFG_DIR`.
+
+    Raises:
+        FileNotFoundError: ``name`` is not shipped; the message lists the closest shipped names.
+
+    Examples:
+        >>> shipped_file("yolo11s-starnet-scaled.yaml").name
+        'yolo11-starnet-scaled.yaml'
+    """
+    name = Path(name).name
+    for candidate in (name, _unscaled(name)):
+        if (CFG_DIR / candidate).is_file():
+            return CFG_DIR / candidate
+    close = closest_names(name)
+    raise FileNotFoundError(
+        f"yolo-lite ships no {name}"
+        + (f"; closest: {', '.join(close)}" if close else "")
+        + f". Every shipped YAML is in {CFG_DIR} (python -m yolo_lite.cfg prints it; python -m yolo_lite.summary lists "
+        "them)"
+    )
 
 
 def shipped_models(scale: str, task: str = "detect") -> list[str]:
@@ -125,6 +191,15 @@ def wrap_yaml_model_load(original: Callable) -> Callable:
 
     @functools.wraps(original)
     def yaml_model_load(path):
-        return original(shipped_yaml(path) or path)
+        try:
+            return original(shipped_yaml(path) or path)
+        except FileNotFoundError as e:
+            close = closest_names(path) if Path(path).parent == Path(".") else []
+            if not close:
+                raise
+            raise FileNotFoundError(
+                f"{e}. Closest yolo-lite models: {', '.join(close)} (`python -m yolo_lite.cfg NAME` prints a name's "
+                "file; `python -m yolo_lite.summary` lists every shipped model)"
+            ) from None
 
     return yaml_model_load

@@ -69,6 +69,8 @@ def tables(markdown: str) -> dict[str, list[list[str]]]:
         if line.startswith("### "):
             heading = line[4:]
             found[heading] = []
+        elif line.startswith("#"):  # another section (## Targets) ends the table
+            heading = None
         elif heading and line.startswith("| "):
             found[heading].append([cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]])
     return found
@@ -85,7 +87,9 @@ def test_quick_cli_writes_tables_csv_json_and_png(tmp_path):
     output = result.stdout + result.stderr
     assert "AutoUpdate" not in output  # the ONNX export never tries to pip-install anything
     assert "imgsz 64 is below 320" in output  # tiny-image latency is flagged, and ends the run next to the tables
-    assert output.rstrip().endswith(f"results saved to {out} (benchmark.md, .csv, .json, .png)")
+    saved = ["benchmark-predict.png", "benchmark-onnx.png", "benchmark.md", "benchmark.csv", "benchmark.json"]
+    assert output.rstrip().endswith(f"results saved to {out} ({', '.join(saved)})")  # every file, figures first
+    assert all((out / name).is_file() for name in saved)
     assert "FutureWarning" not in output and "DeprecationWarning" not in output  # exporters' notices (torch.jit)
     family = "starnet"
     names = ["yolo11n", f"yolo11n-{family}"]
@@ -162,7 +166,7 @@ def offline_imagenet_model(monkeypatch):
         fetched.append(variant)
         raise ValueError(f"{OFFLINE}\n(pass weights=None to train from scratch)")
 
-    monkeypatch.setattr(pretrained, "fetch_imagenet", fetch_offline)  # resolve() looks it up in that module
+    monkeypatch.setattr(pretrained, "imagenet_file", fetch_offline)  # resolve() looks it up in that module
     monkeypatch.setattr(benchmark_run, "run_trainings", run_trainings)
     return fetched
 
@@ -181,10 +185,10 @@ def test_ci_accuracy_run_reports_seeds_spread_frontier_and_skipped_model(
     main([
         "benchmark", "--quick", "--accuracy", "--seeds", "2", "--models", "yolo11n-starnet", SKIPPED, "--data",
         str(relative),
-        "--train-batch", "8", "--workers", "0", "--no-onnx", "--no-openvino", "--out", str(out),
-    ])  # fmt: skip
+        "--train-batch", "8", "--workers", "0", "--train-jobs", "1", "--no-onnx", "--no-openvino", "--out", str(out),
+    ])  # fmt: skip  one job: the offline stub is patched into this process
     assert time.perf_counter() - start < 90
-    assert offline_imagenet_model == ["starnet_s1"]  # not in the timings; in training once, not once per seed
+    assert offline_imagenet_model == ["starnet_s1"] * 2  # not in the timings; each seed's training fails at once
 
     report = json.loads((out / "benchmark.json").read_text())
     settings = report["settings"]
@@ -258,7 +262,7 @@ def test_shipped_models_are_timed_without_fetching_backbone_weights(tmp_path, mo
     def no_fetch(*args):
         raise AssertionError(f"fetched weights for the timings: {args}")
 
-    monkeypatch.setattr(pretrained, "fetch_imagenet", no_fetch)
+    monkeypatch.setattr(pretrained, "imagenet_file", no_fetch)
     monkeypatch.setattr(timm_backbone, "cached_file", no_fetch)
     for name, backbone in (
         ("yolo11n-starnet-imagenet.yaml", "starnet_s1"), ("yolo11n-mobilenetv4-imagenet.yaml", "timm."),

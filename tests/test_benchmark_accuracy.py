@@ -176,9 +176,9 @@ def test_tiny_accuracy_run_trains_yolo26_alike_and_new_kinds(models_of_new_kinds
 def test_generated_data_sets_shapes_and_clutter(tmp_path):
     common = dict(accuracy=True, train_images=8, val_images=4, train_imgsz=IMGSZ, onnx=False, openvino=False)
     for data, task, folder, names in (
-        ("clutter", "detect", "yolo-lite-clutter-8-4-64px-seed0", 10),
+        ("clutter", "detect", "yolo-lite-clutter-8-4-64px-seed0", len(CLUTTER_CLASSES)),
         ("shapes", "detect", "yolo-lite-shapes-8-4-64px-seed0", 3),
-        ("clutter", "rtdetr", "yolo-lite-clutter-8-4-64px-seed0", 10),
+        ("clutter", "rtdetr", "yolo-lite-clutter-8-4-64px-seed0", len(CLUTTER_CLASSES)),
         ("shapes", "pose", "yolo-lite-shapes-pose-8-4-64px-seed0", 3),
     ):
         settings = BenchmarkSettings(task=task, data=data, **common)

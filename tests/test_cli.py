@@ -53,8 +53,10 @@ def test_console_script_prints_the_version(tmp_path):
 
 
 def test_export_matrix_defaults_to_a_runs_folder_and_no_page():
+    from yolo_lite.export_matrix.formats import OUT_DIR
+
     args = _parser().parse_args(["export-matrix"])
-    assert (args.out, args.docs) == ("runs/export-matrix", None)
+    assert (args.out, args.exist_ok, args.docs, OUT_DIR) == (None, False, None, "runs/export-matrix")  # a new run dir
     assert _parser().parse_args(["export-matrix", "--docs", "docs/deployment.md"]).docs == "docs/deployment.md"
 
 

@@ -159,8 +159,8 @@ def test_imagenet_from_a_prefilled_torch_hub_cache(tmp_path, monkeypatch):
 
 def test_imagenet_offline_without_cache_names_the_file_and_place(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    monkeypatch.setattr("urllib.request.urlopen", _no_network)
-    with pytest.raises(ValueError, match=r"could not download .*micronet-m3\.pth.*place it at .*hub/checkpoints"):
+    monkeypatch.setattr("socket.create_connection", _no_network)
+    with pytest.raises(ValueError, match=r"cannot download .*micronet-m3\.pth.*put it at .*hub/checkpoints"):
         DetectionModel(_model_dict([-1, 1, "micronet_m3", [1, 1, True]]), verbose=False)
     assert not list(tmp_path.rglob("*.pth"))  # nothing half-downloaded left behind
 
@@ -183,7 +183,7 @@ def test_timm_released_weights_from_a_prefilled_hub_cache(tmp_path, monkeypatch)
 def test_timm_released_weights_offline_without_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
-    with pytest.raises(ValueError, match=r"timm/starnet_s1\.in1k.*model\.safetensors and pass its path"):
+    with pytest.raises(ValueError, match=r"timm/starnet_s1\.in1k.*model\.safetensors.*write its path as the backbone"):
         DetectionModel(_model_dict([-1, 1, "starnet_s1", [1, 1, "imagenet"]]), verbose=False)
 
 

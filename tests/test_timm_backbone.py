@@ -105,7 +105,8 @@ def test_offline_imagenet_names_the_file_and_the_fix(weights, tmp_path, monkeypa
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # read once, when huggingface_hub is imported
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf"))  # nothing cached
     hub = r"https://huggingface\.co/timm/mobilenetv4_conv_small\.\S+/model\.safetensors"
-    with pytest.raises(ValueError, match=rf"weights of mobilenetv4_conv_small .*download {hub} and pass its path"):
+    expected = rf"weights of mobilenetv4_conv_small .*download {hub} by hand and pass its path"
+    with pytest.raises(ValueError, match=expected):
         TimmBackbone("mobilenetv4_conv_small", weights=weights)
 
 

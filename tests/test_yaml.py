@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ from ultralytics.nn.tasks import (
     guess_model_task,
     yaml_model_load,
 )
+from ultralytics.utils import LOGGER
 
 from yolo_lite.backbones.base import Backbone
 from yolo_lite.backbones.pretrained import imagenet_source
@@ -252,3 +255,42 @@ def test_try_backbone_rows_changes_row_0_and_nothing_else(tmp_path):
         assert DetectionModel(d, verbose=False).model[0].type.startswith(module)
     with pytest.raises(ValueError, match="yolo11<scale>-<tag>.yaml"):
         tool.write_copies("rtdetr-starnet.yaml", ["starnet_s1, [1, 1]"], tmp_path)
+
+
+def test_layer_table_shows_the_backbone_as_layer_0_and_adds_up(tmp_path):
+    lines = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())
+    LOGGER.addHandler(handler)
+    try:
+        model = DetectionModel("yolo11n-starnet.yaml", verbose=True)
+    finally:
+        LOGGER.removeHandler(handler)
+    rows = [line for line in lines if re.match(r"^\s*\d+\s+(-?\d+|\[.*?\])\s+\d+\s+\d+  ", line)]
+    backbone = model.model[0]
+    params = sum(p.numel() for p in backbone.parameters())
+    assert re.match(rf"^  0 +-1  1 +{params}  yolo_lite\.backbones\.starnet\.StarNet +starnet_s050\(depth=1", rows[0])
+    assert all("(output of layer 0)" in rows[k] and f"P{k + 1}/{2 ** (k + 1)}" in rows[k] for k in range(1, 5))
+    assert not any("Index" in row for row in rows) and len(rows) == len(model.model)
+    column = sum(int(row[26:36]) for row in rows)
+    assert column == sum(p.numel() for p in model.parameters())  # the printed params add up to the model's
+
+
+def test_misspelled_shipped_name_lists_the_closest_names():
+    with pytest.raises(FileNotFoundError, match=r"'yolo11-starnett.yaml' does not exist\. Closest yolo-lite models: "
+                       r"yolo11\w-starnet\.yaml, .*python -m yolo_lite\.cfg"):  # fmt: skip
+        YOLO("yolo11-starnett.yaml")
+    with pytest.raises(FileNotFoundError) as stock:  # a name near none of ours keeps Ultralytics' message
+        YOLO("yolo11nn.yaml")
+    assert "yolo-lite" not in str(stock.value)
+
+
+def test_missing_checkpoint_named_like_a_shipped_yaml_says_what_exists(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    expected = r"yolo-lite ships model YAMLs and ImageNet-pretrained backbones, not trained detection weights.*"
+    with pytest.raises(FileNotFoundError, match=expected + r"yolo11n-starnet-imagenet\.yaml.*pretrained='yolo11n\.pt'"):
+        YOLO("yolo11n-starnet.pt")
+    with pytest.raises(FileNotFoundError, match=r"pretrained='yolo11n-seg\.pt'"):
+        YOLO("yolo11n-seg-starnet.pt")
+    YOLO("yolo11n-starnet.yaml").save(tmp_path / "yolo11n-starnet.pt")  # a user's own file of that name loads
+    assert isinstance(YOLO("yolo11n-starnet.pt").model.model[0], Backbone)

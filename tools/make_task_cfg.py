@@ -55,20 +55,24 @@ YOLO26_SCALES = {
     "n": "[0.50, 0.25, 1024]", "s": "[0.50, 0.50, 1024]", "m": "[0.50, 1.00, 512]", "l": "[1.00, 1.00, 512]",
     "x": "[1.00, 1.50, 512]",
 }
-YOLO26_DESIGN = {
+YOLO26_DESIGN = {  # family -> scale -> (backbone module, its args, block of the neck's C3k2 rows, neck width)
     "starnet": dict(
-        n=("starnet_s050", "[1, 1]", "C3k2"), s=("starnet_s2", "[1, 1]", "C3k2"), m=("starnet_s4", "[1, 1]", "C3k2"),
-        l=("starnet_s4", "[1, 1]", "C3k2"), x=("starnet_s4", "[1, 1]", "C3k2"),
+        n=("starnet_s050", "[1, 1]", "C3k2", 1.0), s=("starnet_s2", "[1, 1]", "C3k2", 1.0),
+        m=("starnet_s4", "[1, 1]", "C3k2", 1.0), l=("starnet_s4", "[1, 1]", "C3k2", 1.0),
+        x=("starnet_s4", "[1, 1]", "C3k2", 1.0),
     ),
     "fasternet": dict(
-        n=("fasternet_t0", "[0.5, 0.75]", "C3k2"), s=("fasternet_t1", "[1, 1]", "C3k2"),
-        m=("fasternet_t1", "[1, 1]", "C3k2"), l=("fasternet_t2", "[1, 1]", "C3k2"), x=("fasternet_s", "[1, 1]", "C3k2"),
+        n=("fasternet_t0", "[0.5, 0.75]", "C3k2", 1.0), s=("fasternet_t1", "[1, 1]", "C3k2", 1.0),
+        m=("fasternet_t1", "[1, 1]", "C3k2", 1.0), l=("fasternet_t2", "[1, 1]", "C3k2", 1.0),
+        x=("fasternet_s", "[1, 1]", "C3k2", 1.0),
     ),
     "micronet": dict(
-        n=("micronet_m2", "[1, 1]", "C3k2"), s=("micronet_m3", "[1, 1]", "C3k2"), m=("micronet_m3", "[1, 1]", "C3k2"),
-        l=("micronet_m3", "[1, 1]", "C3k2"), x=("micronet_m3", "[1, 1]", "C3k2"),
+        n=("micronet_m2", "[1, 1]", "C3k2", 1.0), s=("micronet_m3", "[1, 1]", "C3k2", 1.0),
+        m=("micronet_m3", "[1, 1]", "C3k2", 1.0), l=("micronet_m3", "[1, 1]", "C3k2", 1.0),
+        x=("micronet_m3", "[1, 1]", "C3k2", 1.0),
     ),
 }
+NECK_CHANNELS = (256, 512, 1024)  # yolo26.yaml's P3, P4, P5 channel args, before the scale's width and the table's
 YOLO26_WHY = {  # family -> the header's paragraph on how the table was chosen
     "starnet": "Per scale the variant of the YOLO11 files (n: starnet_s050, s: starnet_s2, m-x: starnet_s4).",
     "fasternet": "Per scale the variant of the YOLO11 files (n: fasternet_t0 at depth 0.5, width 0.75, s-m: "
@@ -88,26 +92,26 @@ scales: # this file is scale '{scale}' only
 backbone:
   # [from, repeats, module, args]
   - [-1, 1, {module}, {args}] # 0-4 P1/2, P2/4, P3/8, P4/16, P5/32
-  - [-1, 1, SPPF, [1024, 5, 3, True]] # 5
-  - [-1, 2, C2PSA, [1024]] # 6
+  - [-1, 1, SPPF, [{p5}, 5, 3, True]] # 5
+  - [-1, 2, C2PSA, [{p5}]] # 6
 
 # YOLO26 head
 head:
   - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 7
   - [[-1, 3], 1, Concat, [1]] # 8 cat backbone P4
-  - [-1, 2, {neck}, [512, True]] # 9
+  - [-1, 2, {neck}, [{p4}, True]] # 9
 
   - [-1, 1, nn.Upsample, [None, 2, "nearest"]] # 10
   - [[-1, 2], 1, Concat, [1]] # 11 cat backbone P3
-  - [-1, 2, {neck}, [256, True]] # 12 (P3/8-small)
+  - [-1, 2, {neck}, [{p3}, True]] # 12 (P3/8-small)
 
-  - [-1, 1, Conv, [256, 3, 2]] # 13
+  - [-1, 1, Conv, [{p3}, 3, 2]] # 13
   - [[-1, 9], 1, Concat, [1]] # 14 cat head P4
-  - [-1, 2, {neck}, [512, True]] # 15 (P4/16-medium)
+  - [-1, 2, {neck}, [{p4}, True]] # 15 (P4/16-medium)
 
-  - [-1, 1, Conv, [512, 3, 2]] # 16
+  - [-1, 1, Conv, [{p4}, 3, 2]] # 16
   - [[-1, 6], 1, Concat, [1]] # 17 cat head P5
-  - [-1, 1, C3k2, [1024, True, 0.5, True]] # 18 (P5/32-large)
+  - [-1, 1, C3k2, [{p5}, True, 0.5, True]] # 18 (P5/32-large)
 
   - [[12, 15, 18], 1, Detect, [nc]] # 19 Detect(P3, P4, P5)
 """
@@ -196,23 +200,29 @@ def yolo26_yaml(yolo11_text: str, scale: str, family: str) -> str:
         (str): The YAML text.
     """
     _, paper, _, _ = _detect_parts(yolo11_text)
-    module, args, neck = YOLO26_DESIGN[family][scale]
+    module, args, neck, width = YOLO26_DESIGN[family][scale]
     name = f"yolo26{scale}-{family}.yaml"
-    depth, width = (float(v) for v in args.strip("[]").split(","))
-    network = "paper's network, width 1" if depth == width == 1 else f"depth {depth:g}, width {width:g}"
-    blocks = "" if neck == "C3k2" else f", {neck} neck"
+    depth, backbone_width = (float(v) for v in args.strip("[]").split(","))
+    network = "paper's network, width 1" if depth == backbone_width == 1 else f"depth {depth:g}, width {backbone_width:g}"
+    p3, p4, p5 = (int(c * width) for c in NECK_CHANNELS)
+    changes = ([f"{neck} neck"] if neck != "C3k2" else []) + ([f"neck width {width:g}"] if width != 1 else [])
     about = (
         "YOLO26's NMS-free, DFL-free neck and head (Ultralytics' yolo26.yaml from SPPF on) over the backbone row"
-        + (f"; the neck's C3k2 rows are {neck} (yolo_lite.necks), C3k2 with the family's own block inside. " if blocks
-           else ". ")
+        + (f"; the neck's C3k2 rows are {neck} (yolo_lite.necks), C3k2 with the family's own block inside" if neck
+           != "C3k2" else "")
+        + (f"; the neck's channel args are {width:g}x yolo26.yaml's ({p3}/{p4}/{p5} for 256/512/1024, before the "
+           "scale's width), which narrows the Detect head with them" if width != 1 else "")
+        + ". "
         + YOLO26_WHY[family]
     )
     header = [
-        f"# yolo-lite: YOLO26{scale} detection, {module} backbone ({network}){blocks} from scratch", *paper,
+        f"# yolo-lite: YOLO26{scale} detection, {module} backbone ({network})"
+        + "".join(f", {change}" for change in changes) + " from scratch", *paper,
         f"# Usage: YOLO(\"{name}\") or `yolo detect train model={name} ...`", "#", *_fill(about), SLOTS,
     ]
     body = YOLO26_BODY.format(
-        scale=scale, constants=YOLO26_SCALES[scale], title=FAMILY_TITLES[family], module=module, args=args, neck=neck
+        scale=scale, constants=YOLO26_SCALES[scale], title=FAMILY_TITLES[family], module=module, args=args, neck=neck,
+        p3=p3, p4=p4, p5=p5,
     )
     return "\n".join(header) + "\n\n" + body
 

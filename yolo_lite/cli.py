@@ -70,6 +70,7 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
                 "train_jobs": args.train_jobs,
                 "seed": args.seed,
                 "out_dir": args.out,
+                "exist_ok": args.exist_ok,
                 "command": shlex.join(["yolo-lite", *argv]),
                 **options,
             }
@@ -92,6 +93,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
             imgsz=args.imgsz,
             seed=args.seed,
             out_dir=args.out,
+            exist_ok=args.exist_ok,
             docs=args.docs,
             work_dir=args.work_dir,
             command=shlex.join(["yolo-lite", *argv]),
@@ -103,7 +105,7 @@ def _export_matrix(args: argparse.Namespace, parser: argparse.ArgumentParser, ar
 
 def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     """Add the ``export-matrix`` subcommand."""
-    from .export_matrix.formats import CI_FORMATS, DEFAULT_MODELS, FORMATS
+    from .export_matrix.formats import CI_FORMATS, DEFAULT_MODELS, FORMATS, OUT_DIR
 
     matrix = commands.add_parser(
         "export-matrix",
@@ -126,7 +128,12 @@ def _add_export_matrix(commands: argparse._SubParsersAction) -> None:
     matrix.add_argument("--ci", action="store_true", help=f"only the formats CI tests: {' '.join(CI_FORMATS)}")
     matrix.add_argument("--imgsz", type=int, default=64, help="export and inference size (default: 64)")
     matrix.add_argument("--seed", type=int, default=0, help="seed of the models and the image (default: 0)")
-    matrix.add_argument("--out", default="runs/export-matrix", help="output directory (default: runs/export-matrix)")
+    matrix.add_argument(
+        "--out", help=f"output directory, used as given (default: {OUT_DIR}, or a new numbered one if it exists)"
+    )
+    matrix.add_argument(
+        "--exist-ok", action="store_true", help=f"without --out, write into {OUT_DIR} even if it exists"
+    )
     matrix.add_argument(
         "--docs",
         metavar="PAGE",
@@ -256,7 +263,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--seed", type=int, default=0, help="seed of weights and inputs, and the first training seed (default: 0)"
     )
-    bench.add_argument("--out", default="runs/benchmark", help="output directory (default: runs/benchmark)")
+    bench.add_argument(
+        "--out", help="output directory, used as given (default: runs/benchmark, or runs/benchmark-2, ... if it exists)"
+    )
+    bench.add_argument(
+        "--exist-ok", action="store_true", help="without --out, write into runs/benchmark even if it exists"
+    )
     bench.add_argument("--quick", action="store_true", help="the quick CI run; explicit options still apply")
     bench.set_defaults(handler=_benchmark, subparser=bench)
     _add_export_matrix(commands)

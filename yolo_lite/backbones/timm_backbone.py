@@ -28,7 +28,7 @@ from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from .base import Backbone
-from .pretrained import IMAGENET, cached_file, check_weights, imagenet_source
+from .pretrained import IMAGENET, RECORD, cached_file, check_weights, imagenet_source, record
 
 __all__ = ["TimmBackbone"]
 
@@ -174,6 +174,8 @@ class TimmBackbone(Backbone):
                 f"tensors are not in them, e.g. {unloaded[:4]}. Pass a checkpoint of {model_name} in timm's layout "
                 f"(timm.create_model(name).state_dict()); TimmBackbone's own state_dict() goes to load_pretrained"
             )
+        if weights:
+            setattr(self, RECORD, record(path, weights))
         self.model_name, self.model = model_name, model
         self.nhwc = getattr(model, "output_fmt", "NCHW") == "NHWC"  # e.g. Swin, MambaOut; forward permutes
         info = model.feature_info

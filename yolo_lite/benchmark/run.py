@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER, TQDM
 
+from ..run_dir import run_dir
 from . import models as _models
 from .accuracy import mark_frontier, record_training
 from .datasets import PreparedData, prepare_data
@@ -20,7 +21,7 @@ from .fields import PREFIX
 from .plot import plot_curves, plot_frontiers
 from .report import markdown_document, markdown_tables, write_csv, write_json
 from .selection import compared_models
-from .settings import BenchmarkSettings
+from .settings import OUT_DIR, BenchmarkSettings
 from .targets import check_targets, markdown_targets
 from .timing import time_onnx, time_openvino, time_predict, time_torch, torch_backends
 from .training import TRAIN_DEFAULTS, Run, run_trainings
@@ -60,12 +61,13 @@ def output_dir(settings: BenchmarkSettings) -> Path:
     """Create the run's output directory and return it; the one place that decides where a run writes.
 
     Args:
-        settings (BenchmarkSettings): The run's settings (``out_dir``).
+        settings (BenchmarkSettings): The run's settings: ``out_dir`` as given, else :data:`OUT_DIR` or a new
+            numbered sibling of it (``exist_ok`` reuses it), so no earlier run is overwritten.
 
     Returns:
         (Path): The directory, absolute.
     """
-    out_dir = Path(settings.out_dir).resolve()
+    out_dir = run_dir(settings.out_dir, OUT_DIR, settings.exist_ok).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     return out_dir
 
@@ -181,7 +183,7 @@ def run_benchmark(settings: BenchmarkSettings | None = None, **kwargs) -> list[d
             ``families``, ``reference``, ``scales``, ``imgsz``, ``rounds``, ``warmup``, ``batch``, ``batch_rounds``,
             ``threads``, ``onnx``, ``openvino``, ``accuracy``, ``data``, ``train_images``, ``val_images``,
             ``epochs``, ``seeds``, ``seed``, ``train_imgsz``, ``curve``, ``train_kwargs``, ``out_dir``,
-            ``command``), when ``settings`` is None.
+            ``exist_ok``, ``command``), when ``settings`` is None.
 
     Returns:
         (list[dict]): One row per model (scale by scale, references first), with every key of

@@ -38,9 +38,10 @@ from .selection import check_reference
 from .timing import check_runtime
 from .training import default_jobs
 
-__all__ = ["DATA_IMAGES", "DEFAULT_DATA", "DEFAULT_IMGSZ", "DEFAULT_SEEDS", "BenchmarkSettings"]
+__all__ = ["DATA_IMAGES", "DEFAULT_DATA", "DEFAULT_IMGSZ", "DEFAULT_SEEDS", "OUT_DIR", "BenchmarkSettings"]
 
 DEFAULT_SEEDS = 3  # training runs per model with accuracy=True
+OUT_DIR = "runs/benchmark"  # results go here, or to a new numbered sibling when it exists (yolo_lite.run_dir)
 DEFAULT_IMGSZ = {"classify": 224}  # timing image size when none is given; 640 for the other tasks
 DEFAULT_DATA = {"detect": "clutter", RTDETR: "clutter"}  # task -> its accuracy data by default; "shapes" for the rest
 DATA_IMAGES = {"clutter": (1000, 500), "shapes": (256, 32)}  # each of GENERATED_SETS -> default (train, val) images
@@ -157,7 +158,9 @@ class BenchmarkSettings:
             settings own (``imgsz``, ``seed``, ``epochs``, ``data``, ``val``).
         train_jobs (int | None): Trainings run side by side, each in its own process (the numbers do not depend on
             it); None means :func:`~yolo_lite.benchmark.training.default_jobs` (2 on 2 cores).
-        out_dir (str): Directory of the reports, the generated data and the training runs.
+        out_dir (str | None): Directory of the reports, the generated data and the training runs, used as given;
+            None takes :data:`OUT_DIR`, or a new numbered sibling (``runs/benchmark-2``, ...) if it exists.
+        exist_ok (bool): With ``out_dir=None``, write into :data:`OUT_DIR` even if it exists (overwriting).
         command (str | None): Command line recorded in the reports; None records the call
             (``run_benchmark(<the settings that differ from their defaults>)``).
         scale_note (str | None): Set on construction: the report's note when RT-DETR replaced the scales.
@@ -196,7 +199,8 @@ class BenchmarkSettings:
     curve: bool = False
     train_kwargs: dict | None = None
     train_jobs: int | None = None
-    out_dir: str = "runs/benchmark"
+    out_dir: str | None = None
+    exist_ok: bool = False
     command: str | None = None
     scale_note: str | None = field(default=None, init=False)
     train_seeds: list[int] | None = field(default=None, init=False)
@@ -234,7 +238,7 @@ class BenchmarkSettings:
             if getattr(self, runtime):
                 check_runtime(runtime)
         self.threads = self.threads or torch.get_num_threads()
-        self.out_dir = str(self.out_dir)
+        self.out_dir = None if self.out_dir is None else str(self.out_dir)
         self.command = self.command or call
 
     def _call(self) -> str:

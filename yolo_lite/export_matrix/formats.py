@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_MODELS",
     "FORMATS",
     "ISOLATED_FORMATS",
+    "OUT_DIR",
     "SLOW_FORMATS",
     "ExportFormat",
     "coreml_outputs",
@@ -50,6 +51,7 @@ DEFAULT_MODELS = (
     "yolo11n-micronet.yaml",
     "yolo11n-mobilenetv4-imagenet.yaml",
 )
+OUT_DIR = "runs/export-matrix"  # the matrix's results, or a new numbered sibling when it exists (yolo_lite.run_dir)
 
 F32 = dict(box_tol=0.1, score_tol=1e-3)  # float32 runtimes
 REPORTED = dict(box_tol=None, score_tol=None)  # reduced precision: differences reported, not held to a tolerance

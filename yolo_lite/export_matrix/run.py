@@ -16,9 +16,10 @@ from pathlib import Path
 
 from ultralytics.utils import LOGGER, TQDM
 
+from ..run_dir import run_dir
 from ..third_party import quiet_exporters
 from .compare import check_export, perturbed_shift, reference_outputs
-from .formats import DEFAULT_MODELS, FORMATS, get_format
+from .formats import DEFAULT_MODELS, FORMATS, OUT_DIR, get_format
 from .reference import build_reference
 from .report import cell, load_report, merge_rows, page_block, render_markdown, update_page
 
@@ -32,11 +33,12 @@ def run_export_matrix(
     formats: Sequence[str] | None = None,
     imgsz: int = 64,
     seed: int = 0,
-    out_dir: str | Path = "runs/export-matrix",
+    out_dir: str | Path | None = None,
     docs: str | Path | None = None,
     work_dir: str | Path | None = None,
     command: str | None = None,
     converters: str | Path | None = None,
+    exist_ok: bool = False,
 ) -> dict:
     """Export each model to each format, compare every export with PyTorch, and write the report.
 
@@ -45,8 +47,9 @@ def run_export_matrix(
         formats (Sequence[str] | None): Format keys (:data:`~yolo_lite.export_matrix.formats.FORMATS`); None: all.
         imgsz (int): Export and inference size, a multiple of 32.
         seed (int): Seed of the reference models and image.
-        out_dir (str | Path): Where ``export.json`` and ``export.md`` go; the rows this run does not cover are kept
-            from the ``export.json`` already there if it has the same ``imgsz`` and ``seed``.
+        out_dir (str | Path | None): Where ``export.json`` and ``export.md`` go, used as given; the rows this run does
+            not cover are kept from the ``export.json`` already there if it has the same ``imgsz`` and ``seed``. None
+            takes :data:`~yolo_lite.export_matrix.formats.OUT_DIR`, or a new numbered sibling if it exists.
         docs (str | Path | None): A markdown page whose generated section (between
             :data:`~yolo_lite.export_matrix.report.BLOCK_BEGIN` and ``BLOCK_END``) is replaced with the matrix, e.g.
             ``"docs/deployment.md"``; None (default) leaves every page alone.
@@ -55,6 +58,8 @@ def run_export_matrix(
         converters (str | Path | None): Where the converters that clash with the pinned environment (CoreML,
             LiteRT) are installed on first use; None: ``~/.cache/yolo-lite/converters``
             (:func:`~yolo_lite.export_matrix.isolated.default_cache`).
+        exist_ok (bool): With ``out_dir=None``, write into :data:`~yolo_lite.export_matrix.formats.OUT_DIR` even if
+            it exists (merging its rows).
 
     Returns:
         (dict): The report written to ``export.json``.
@@ -68,7 +73,8 @@ def run_export_matrix(
         raise ValueError(f"export matrix: imgsz must be a positive multiple of 32, got {imgsz!r}; pass e.g. 64")
     if docs is not None and not Path(docs).is_file():
         raise ValueError(f"export matrix: docs page {docs} not found; pass an existing page (--docs) or none")
-    out_dir = Path(out_dir)
+    out_dir = run_dir(out_dir, OUT_DIR, exist_ok)
+    out_dir.mkdir(parents=True, exist_ok=True)  # claimed now: a run started meanwhile picks the next one
     command = command or f"run_export_matrix(formats={[f.key for f in fmts]}, imgsz={imgsz})"
     rows, margins = [], {}
     with tempfile.TemporaryDirectory(prefix="yolo-lite-export-") as tmp, quiet_exporters():
