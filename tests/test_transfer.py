@@ -106,9 +106,14 @@ def test_stock_yolo26n_moves_into_each_familys_yolo26_head(family, stock_pt, tmp
     assert role_map(yaml_model_load("yolo26n.yaml"), model.model.yaml) == YOLO11_NECK  # the same rows as YOLO11's
     before = copy.deepcopy(model.model.model[0].state_dict())
     model.load(stock)
-    _check_transfer(model.model, stock, YOLO11_NECK, before, logged)
+    moved, reshaped = _check_transfer(model.model, stock, YOLO11_NECK, before, logged)
     detect = {k for k in model.model.state_dict() if k.startswith("model.19.")}  # one2one branches included
-    assert any(".one2one_cv3." in k for k in detect) and detect <= set(_equal_keys(model.model, stock, YOLO11_NECK))
+    equal = set(_equal_keys(model.model, stock, YOLO11_NECK))
+    assert any(".one2one_cv3." in k for k in detect)
+    if model.model.yaml["backbone"][1][3][0] == 1024:  # yolo26.yaml's neck channels: the whole head fits
+        assert detect <= equal
+    else:  # a narrower neck (yolo26n-fasternet, -micronet): tensors of another shape start fresh, the rest move
+        assert reshaped > 0 and any(k.startswith("model.19.") for k in equal) and not detect <= equal
     assert not any("another head" in line for line in logged)
 
 

@@ -36,8 +36,11 @@ TASKS = {
     "detect": DetectionModel, "segment": SegmentationModel, "pose": PoseModel, "obb": OBBModel,
     "classify": ClassificationModel,
 }
-# starnet, starnet-imagenet, ..., seg-starnet, ..., cls-micronet
-TAGS = sorted({Path(name).stem.split("-", 1)[1] for task in TASKS for name in shipped_models("n", task)})
+# starnet, starnet-imagenet, ..., seg-starnet, ..., cls-micronet: the YOLO11 files, shipped at every scale
+TAGS = sorted(
+    {Path(name).stem.split("-", 1)[1] for task in TASKS for name in shipped_models("n", task) if name.startswith("yolo11")}
+)
+N_ONLY = ["yolo26n-lcnet-imagenet.yaml"]  # a light ImageNet backbone for scale n only (see docs/yaml.md)
 
 
 def _model_dict(**changes) -> dict:
@@ -102,6 +105,18 @@ def test_imagenet_yamls_name_released_weights_of_the_papers_network(tag):
         variant = args[0] if module == "timm" else module
         assert args == ([variant, "imagenet"] if module == "timm" else [1, 1, "imagenet"])
         assert imagenet_source(variant), f"{variant} has no released weights"
+
+
+@pytest.mark.parametrize("name", N_ONLY)
+def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
+    tag = name.split("-", 1)[1].removesuffix(".yaml")
+    assert name in shipped_models("n") and not any(f"yolo26{s}-{tag}.yaml" in shipped_models(s) for s in "slmx")
+    d = yaml_model_load(name)
+    _, _, module, args = d["backbone"][0]
+    assert module == "timm" and args[1] == "imagenet" and imagenet_source(args[0]), args
+    model = DetectionModel({**d, SKIP_ROW_WEIGHTS: True}, verbose=False)  # weights are not fetched to build it
+    assert d["end2end"] and hasattr(model.model[-1], "one2one_cv3")  # YOLO26's NMS-free head
+    assert sum(p.numel() for p in model.parameters()) < 2.57e6  # lighter than stock YOLO26n
 
 
 PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.75]}  # even T0 is 1.5x YOLO11n: see the YAML's header

@@ -57,27 +57,35 @@ YOLO26_SCALES = {
 }
 YOLO26_DESIGN = {  # family -> scale -> (backbone module, its args, block of the neck's C3k2 rows, neck width)
     "starnet": dict(
-        n=("starnet_s050", "[1, 1]", "C3k2", 1.0), s=("starnet_s2", "[1, 1]", "C3k2", 1.0),
+        n=("starnet_s050", "[1, 1]", "C3k2", 1.0), s=("starnet_s2", "[1, 1]", "C3k2", 0.75),
         m=("starnet_s4", "[1, 1]", "C3k2", 1.0), l=("starnet_s4", "[1, 1]", "C3k2", 1.0),
         x=("starnet_s4", "[1, 1]", "C3k2", 1.0),
     ),
     "fasternet": dict(
-        n=("fasternet_t0", "[0.5, 0.75]", "C3k2", 1.0), s=("fasternet_t1", "[1, 1]", "C3k2", 1.0),
+        n=("fasternet_t0", "[0.5, 0.5]", "C3k2", 0.75), s=("fasternet_t1", "[0.5, 1]", "C3k2", 0.75),
         m=("fasternet_t1", "[1, 1]", "C3k2", 1.0), l=("fasternet_t2", "[1, 1]", "C3k2", 1.0),
         x=("fasternet_s", "[1, 1]", "C3k2", 1.0),
     ),
     "micronet": dict(
-        n=("micronet_m2", "[1, 1]", "C3k2", 1.0), s=("micronet_m3", "[1, 1]", "C3k2", 1.0),
+        n=("micronet_m3", "[0.5, 0.25]", "C3k2", 0.75), s=("micronet_m3", "[1, 1]", "C3k2", 1.0),
         m=("micronet_m3", "[1, 1]", "C3k2", 1.0), l=("micronet_m3", "[1, 1]", "C3k2", 1.0),
         x=("micronet_m3", "[1, 1]", "C3k2", 1.0),
     ),
 }
 NECK_CHANNELS = (256, 512, 1024)  # yolo26.yaml's P3, P4, P5 channel args, before the scale's width and the table's
+_PICKED = (
+    "n and s were picked with tools/try_designs.py (n-necks, n-round1, s-round1; docs/results.md, 'YOLO26 designs'): "
+    "the most accurate design at n within 0.9x stock YOLO26's latency in predict() and ONNX Runtime, at s by latency "
+    "alone (not trained at s); m-x keep the YOLO11 files' variant and yolo26.yaml's neck."
+)
 YOLO26_WHY = {  # family -> the header's paragraph on how the table was chosen
-    "starnet": "Per scale the variant of the YOLO11 files (n: starnet_s050, s: starnet_s2, m-x: starnet_s4).",
-    "fasternet": "Per scale the variant of the YOLO11 files (n: fasternet_t0 at depth 0.5, width 0.75, s-m: "
-    "fasternet_t1, l: fasternet_t2, x: fasternet_s).",
-    "micronet": "Per scale the variant of the YOLO11 files (n: micronet_m2, s-x: micronet_m3).",
+    "starnet": "n: starnet_s050 (as the YOLO11 file), s: starnet_s2 under a 0.75-wide neck, m-x: starnet_s4. "
+    + _PICKED,
+    "fasternet": "n: fasternet_t0 at depth 0.5, width 0.5 under a 0.75-wide neck (the most accurate n design tried, "
+    "0.78x stock YOLO26n's mAP50-95), s: fasternet_t1 at depth 0.5 under a 0.75-wide neck, m: fasternet_t1, l: "
+    "fasternet_t2, x: fasternet_s. " + _PICKED,
+    "micronet": "n: micronet_m3 at depth 0.5, width 0.25 under a 0.75-wide neck (micronet_m2 ran at 1.1x stock "
+    "YOLO26n's latency), s-x: micronet_m3. " + _PICKED,
 }
 YOLO26_BODY = """\
 # Parameters

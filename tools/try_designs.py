@@ -136,11 +136,17 @@ S_ROWS = {  # backbone rows tried at s
     "m3": ("micronet_m3", (1, 1)),
     "m3h": ("micronet_m3", (0.5, 0.5)),
 }
+S_ROUND1 = [  # at s: a narrower neck over the s rows, and lighter rows for yolo11s-starnet and -fasternet
+    *_designs("s", "yolo26", {k: S_ROWS[k] for k in ("s1", "s2", "t0", "t1h", "t1", "m3")}, ("C3k2",), (0.75,)),
+    *_designs("s", "yolo26", {k: S_ROWS[k] for k in ("s050", "t0", "m3")}),
+    *_designs("s", "yolo11", {k: S_ROWS[k] for k in ("s1", "t0", "t1h")}),
+]
 SETS = {
     "n-round1": N_ROUND1,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
+    "s-round1": S_ROUND1,
     "s-yolo26": _designs("s", "yolo26", S_ROWS, ("C3k2",), (1.0, 0.75)),
     "s-yolo11": _designs("s", "yolo11", S_ROWS, ("C3k2",), (1.0, 0.75)),
 }

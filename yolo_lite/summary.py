@@ -32,6 +32,7 @@ from .task_models import RTDETR, RTDETR_SCALE, RTDETR_STOCK, TASK_ALIASES, TASKS
 __all__ = ["TASKS", "backbone_table", "model_summary", "shipped_table", "summary_table"]
 
 SCALES = "nsmlx"
+NECK_P5 = 1024  # SPPF's channel arg in Ultralytics' yolo11.yaml and yolo26.yaml, before the scale's width
 MODEL_CLASSES = {
     "detect": DetectionModel,
     "segment": SegmentationModel,
@@ -114,16 +115,23 @@ def shipped_table(task: str = "detect") -> str:
 
     Returns:
         (str): The table, one row per head and tag (``yolo11<scale>-starnet``, ``yolo11<scale>-seg-starnet``,
-            ``yolo26<scale>-starnet``, ...), one column per scale.
+            ``yolo26<scale>-starnet``, ...), one column per scale (``-`` where that scale is not shipped); a neck whose
+            channels differ from Ultralytics' (SPPF's 1024 before the scale's width) is given as a multiple of them.
     """
     names = shipped_models("n", task)
+    shipped = {name for scale in SCALES for name in shipped_models(scale, task)}
     lines = [f"| YAML | {' | '.join(SCALES)} |", "|---|" + "---|" * len(SCALES)]
     for head in HEADS:
         for tag in sorted(Path(name).stem.removeprefix(f"{head}n-") for name in names if name.startswith(f"{head}n-")):
             cells = []
             for scale in SCALES:
-                _, _, module, args = yaml_model_load(f"{head}{scale}-{tag}.yaml")["backbone"][0]
-                cells.append(f"`{module} {args}`".replace("'", ""))
+                if f"{head}{scale}-{tag}.yaml" not in shipped:
+                    cells.append("-")
+                    continue
+                backbone = yaml_model_load(f"{head}{scale}-{tag}.yaml")["backbone"]
+                _, _, module, args = backbone[0]
+                neck = backbone[1][3][0] / NECK_P5 if len(backbone) > 1 and backbone[1][2] == "SPPF" else 1
+                cells.append(f"`{module} {args}`".replace("'", "") + (f", neck {neck:g}x" if neck != 1 else ""))
             lines.append(f"| `{head}<scale>-{tag}` | {' | '.join(cells)} |")
     return "\n".join(lines)
 
