@@ -94,6 +94,27 @@ def test_readme_is_short():
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail into docs/"
 
 
+def test_readme_results_come_from_the_committed_run():
+    """The README's results table is the accuracy report's JSON (ratios of means), its command printed beside it."""
+    report = json.loads((ROOT / "docs" / "benchmark-accuracy" / "benchmark.json").read_text())
+    readme = (ROOT / "README.md").read_text()
+    assert f"\n{report['command']}\n" in readme and "docs/benchmark-accuracy/benchmark-predict.png" in readme
+    rows = {row["model"]: row for row in report["rows"]}
+    section = readme.split("## Results at scale n", 1)[1].split("\n## ", 1)[0]
+    table = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("| yolo")]
+    assert {cells[0].removesuffix(" (stock)") for cells in table} == set(rows)
+    for model, params, latency, accuracy, vs26, vs11 in table:
+        row = rows[model.removesuffix(" (stock)")]
+        assert params == f"{row['params'] / 1e6:.2f}"
+        assert latency == f"{row['predict_vs_yolo26']:.2f} / {row['onnx_vs_yolo26']:.2f}"
+        if row["map50_95"] is None:
+            assert accuracy.startswith("not trained")
+            continue
+        assert accuracy == f"{row['map50_95']:.3f}"
+        assert vs26 == f"{row['map50_95'] / rows['yolo26n']['map50_95']:.2f}"
+        assert vs11 == f"{row['map50_95'] / rows['yolo11n']['map50_95']:.2f}"
+
+
 def test_site_builds_strict(tmp_path):
     """mkdocs.yml's strict build: a warning (a broken link or anchor, a page left out of the nav, a docstring
     mkdocstrings cannot render) fails it."""

@@ -120,7 +120,7 @@ def _generated(settings: BenchmarkSettings, out_dir: Path) -> PreparedData:
             path,
             f"the clutter detection set at {size}x{size} (yolo_lite.data.make_clutter_dataset: "
             f"{len(datasets.CLUTTER_CLASSES)} shape classes told by outline, any colour and fill, textured clutter, "
-            f"occlusion, sizes from a few pixels to half the image; {counts}): {path}",
+            f"occlusion, objects from 8% to 60% of the image side; {counts}): {path}",
         )
     kind = "detect" if settings.task == RTDETR else settings.task
     name = "yolo-lite-shapes" if kind == "detect" else f"yolo-lite-shapes-{kind}"

@@ -11,7 +11,7 @@ colour, on a plain background. This set is built to rank detectors that differ b
   of no class), then thin strokes drawn over the objects.
 - **Occlusion**: objects overlap; each label is the box of what stays visible, and an object covered beyond
   :data:`MIN_VISIBLE` of its area is drawn but not labelled (as an annotator would skip it).
-- **Sizes from a few pixels to over half the image**: an object's longer side is log-uniform in :data:`SIZE_RANGE`
+- **Sizes from 8% to 60% of the image side**: an object's longer side is log-uniform in :data:`SIZE_RANGE`
   (fractions of the image side), so about a tenth of the labels are small (:func:`size_bucket`).
 
 The same arguments give the same files, byte for byte; 2,500 images at 160 px take about ten seconds.
