@@ -81,11 +81,11 @@ _PICKED = (
 YOLO26_WHY = {  # family -> the header's paragraph on how the table was chosen
     "starnet": "n: starnet_s050 (as the YOLO11 file), s: starnet_s2 under a 0.75-wide neck, m-x: starnet_s4. "
     + _PICKED,
-    "fasternet": "n: fasternet_t0 at depth 0.5, width 0.5 under a 0.75-wide neck (the most accurate n design tried, "
-    "0.78x stock YOLO26n's mAP50-95), s: fasternet_t1 at depth 0.5 under a 0.75-wide neck, m: fasternet_t1, l: "
-    "fasternet_t2, x: fasternet_s. " + _PICKED,
-    "micronet": "n: micronet_m3 at depth 0.5, width 0.25 under a 0.75-wide neck (micronet_m2 ran at 1.1x stock "
-    "YOLO26n's latency), s-x: micronet_m3. " + _PICKED,
+    "fasternet": "n: fasternet_t0 at depth 0.5, width 0.5 under a 0.75-wide neck (the most accurate n design tried), "
+    "s: fasternet_t1 at depth 0.5 under a 0.75-wide neck, m: fasternet_t1, l: fasternet_t2, x: fasternet_s. "
+    + _PICKED,
+    "micronet": "n: micronet_m3 at depth 0.5, width 0.25 under a 0.75-wide neck (micronet_m2 ran at 1.1-1.2x stock "
+    "YOLO26n's predict() latency), s-x: micronet_m3. " + _PICKED,
 }
 YOLO26_BODY = """\
 # Parameters

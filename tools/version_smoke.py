@@ -117,8 +117,7 @@ def step_build(state: dict) -> str:
 
     shipped = shipped_models("n")
     yolo11 = [n for n in sorted(shipped, key=len) if n.startswith("yolo11n-")]  # YOLO26-only rows need a newer release
-    names = [next(n for n in yolo11 if n.startswith(f"yolo11n-{f}")) for f in available_families()
-             if any(n.startswith(f"yolo11n-{f}") for n in yolo11)]
+    names = [n for f in available_families() if (n := next((n for n in yolo11 if n.startswith(f"yolo11n-{f}")), None))]
     x = _image()
     for name in names:
         model = YOLO(timing_yaml(name, Path.cwd())).model

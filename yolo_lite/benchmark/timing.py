@@ -175,14 +175,15 @@ def _record(entries: Sequence[Entry], backend: str, times: dict[str, list[float]
     per-round ratio, as to stock) and GFLOP/s of ``times`` into the entries' rows."""
     stock = np.asarray(times[entries[0].row["model"]])
     yolo26 = next((e.row["model"] for e in entries if e.row["family"] == STOCK and is_yolo26(e.row)), None)
+    yolo26 = None if yolo26 is None else np.asarray(times[yolo26])
     for entry in entries:
         t = np.asarray(times[entry.row["model"]])
         q25, median, q75 = np.percentile(t, [25, 50, 75])
         entry.row[f"{backend}_ms"] = median * 1e3
         entry.row[f"{backend}_iqr_ms"] = (q75 - q25) * 1e3
         entry.row[f"{backend}_vs_stock"] = float(np.median(t / stock))
-        if yolo26:
-            entry.row[f"{backend}_vs_yolo26"] = float(np.median(t / np.asarray(times[yolo26])))
+        if yolo26 is not None:
+            entry.row[f"{backend}_vs_yolo26"] = float(np.median(t / yolo26))
         entry.row[f"{backend}_gflops_per_s"] = entry.row["gflops"] / median
 
 
