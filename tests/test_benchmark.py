@@ -7,6 +7,7 @@ files and learning curves of the accuracy run in test_benchmark_accuracy.py."""
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import re
 import shutil
@@ -31,6 +32,9 @@ from yolo_lite.patches import yaml_lookup
 from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
 
 from .conftest import IMGSZ
+
+# The module, not the function of that name that yolo_lite.benchmark exports.
+benchmark_environment = importlib.import_module("yolo_lite.benchmark.environment")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ENVIRONMENT_KEYS = {
@@ -433,6 +437,20 @@ def test_onnx_sessions_do_not_spin(tmp_path, monkeypatch):
     assert len(options) == 2  # stock and the StarNet model
     for o in options:
         assert o.get_session_config_entry("session.intra_op.allow_spinning") == "0" and o.intra_op_num_threads == 1
+
+
+def test_default_threads_are_the_available_cpus_whatever_pytorch_was_set_to(monkeypatch):
+    """Without --threads the benchmark uses every CPU the process may run on, not PyTorch's setting of the moment
+    (Ultralytics' select_device() leaves it at cpu_count - 1, so one launch recorded 1 thread and the next 2)."""
+    monkeypatch.setattr(benchmark_environment.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        settings = BenchmarkSettings(scales="n", onnx=False, openvino=False)
+    finally:
+        torch.set_num_threads(before)
+    assert settings.threads == 3 == benchmark_environment.environment()["threads"]
+    assert BenchmarkSettings(scales="n", threads=2, onnx=False, openvino=False).threads == 2
 
 
 def test_timings_run_on_the_requested_threads_after_the_exports(tmp_path, monkeypatch):

@@ -214,7 +214,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--warmup", type=int, help=f"untimed warm-up rounds (default: {full['warmup']})")
     bench.add_argument("--batch", type=int, help=f"batch size for throughput and memory (default: {full['batch']})")
     bench.add_argument("--batch-rounds", type=int, help=f"timed rounds at --batch (default: {full['batch_rounds']})")
-    bench.add_argument("--threads", type=int, help="CPU threads (default: PyTorch's setting)")
+    bench.add_argument("--threads", type=int, help="CPU threads (default: every CPU available)")
     bench.add_argument("--no-onnx", dest="onnx", action="store_false", help="skip the ONNX export and ONNX Runtime")
     bench.add_argument(
         "--no-openvino", dest="openvino", action="store_false", help="skip the OpenVINO export and OpenVINO timings"

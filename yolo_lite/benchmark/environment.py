@@ -28,6 +28,7 @@ from ultralytics.utils import LOGGER
 
 __all__ = [
     "ENVIRONMENT_PACKAGES",
+    "available_cpus",
     "cpu_settings",
     "environment",
     "keep_freed_memory",
@@ -67,11 +68,27 @@ def _version(distribution: str) -> str | None:
         return None
 
 
+def available_cpus() -> int:
+    """Return the number of logical CPUs this process may run on: the benchmark's default thread count.
+
+    Not ``torch.get_num_threads()``: PyTorch's setting depends on what ran before in the process (Ultralytics'
+    ``select_device()`` sets it to ``os.cpu_count() - 1``, which is 1 on a 2-core machine), so a default read from it
+    would change from one launch to the next.
+
+    Examples:
+        >>> available_cpus() >= 1
+        True
+    """
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def environment(threads: int | None = None) -> dict:
     """Describe the machine and software a benchmark runs on.
 
     Args:
-        threads (int | None): CPU threads the benchmark uses; None records PyTorch's current setting.
+        threads (int | None): CPU threads the benchmark uses; None records :func:`available_cpus`.
 
     Returns:
         (dict): ``cpu`` (model name), ``cpu_count``, ``threads``, ``cuda`` (device name or None), ``load_average``
@@ -88,7 +105,7 @@ def environment(threads: int | None = None) -> dict:
     return dict(
         cpu=_cpu_name(),
         cpu_count=os.cpu_count(),
-        threads=threads or torch.get_num_threads(),
+        threads=threads or available_cpus(),
         cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         load_average=[round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         others_cpu_percent=None,

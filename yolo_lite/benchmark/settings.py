@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from ultralytics.utils import LOGGER
 
 from ..task_models import RTDETR, RTDETR_SCALE, check_task
 from .datasets import GENERATED_SETS, check_data
+from .environment import available_cpus
 from .fields import PREFIX, SCALES
 from .selection import check_reference
 from .timing import check_runtime
@@ -136,7 +136,8 @@ class BenchmarkSettings:
         warmup (int): Untimed rounds before them.
         batch (int): Batch size of the throughput and peak-memory measurements.
         batch_rounds (int): Timed rounds at that batch size.
-        threads (int | None): CPU threads of every backend; None means PyTorch's current setting.
+        threads (int | None): CPU threads of every backend; None means every CPU this process may run on
+            (:func:`~yolo_lite.benchmark.environment.available_cpus`).
         onnx (bool): Export every model with Ultralytics' ONNX exporter and time it with ONNX Runtime on the CPU.
         openvino (bool): Export every model with Ultralytics' OpenVINO exporter and time it on OpenVINO's CPU plugin.
         accuracy (bool): Also train every model ``seeds`` times and validate it with the task's metrics.
@@ -237,7 +238,7 @@ class BenchmarkSettings:
         for runtime in ("onnx", "openvino"):
             if getattr(self, runtime):
                 check_runtime(runtime)
-        self.threads = self.threads or torch.get_num_threads()
+        self.threads = self.threads or available_cpus()
         self.out_dir = None if self.out_dir is None else str(self.out_dir)
         self.command = self.command or call
 
