@@ -92,8 +92,28 @@ def test_export_runs_without_yolo_lite(reference):
 @pytest.mark.slow_export
 @pytest.mark.parametrize("key", SLOW_FORMATS)
 def test_heavy_export_reproduces_pytorch(reference, key):
-    """MNN and PaddlePaddle, as the CI formats (opt-in: ``pytest -m slow_export``)."""
+    """MNN and PaddlePaddle, as the CI formats (opt-in: ``pytest -m slow_export``).
+
+    MNN computes GELU with its tanh approximation, not PyTorch's erf: on a model with GELU (FasterNet's blocks) the
+    raw outputs may then miss the float32 tolerance although the boxes match; that case is an expected failure, and the
+    export matrix reports it as "raw differs".
+    """
+    checkpoint, image, outputs, work, _ = reference
+    if key == "mnn" and _uses_gelu(checkpoint):
+        row = check_export(checkpoint, image, get_format(key), outputs, work)
+        assert row["exports"] and row["runs"] and row["boxes_match"], row
+        if row["box_diff"] > row["box_tol"] or row["score_diff"] > row["score_tol"]:
+            pytest.xfail(f"MNN's tanh GELU: {row['box_diff']:.2e} px, {row['score_diff']:.2e} off PyTorch's erf GELU")
+        return
     _check(reference, key)
+
+
+def _uses_gelu(checkpoint: Path) -> bool:
+    """Whether the model saved at ``checkpoint`` has a GELU activation."""
+    import torch.nn as nn
+    from ultralytics import YOLO
+
+    return any(isinstance(m, nn.GELU) for m in YOLO(checkpoint).model.modules())
 
 
 @pytest.mark.isolated_export

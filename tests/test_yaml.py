@@ -119,7 +119,7 @@ def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
     assert sum(p.numel() for p in model.parameters()) < 2.57e6  # lighter than stock YOLO26n
 
 
-PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.75]}  # even T0 is 1.5x YOLO11n: see the YAML's header
+PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.5]}  # even T0 is 1.5x YOLO11n: see the YAML's header
 
 
 def test_plain_yamls_are_the_papers_networks_and_scaled_keep_the_tutorial_rule():
