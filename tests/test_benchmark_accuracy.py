@@ -255,16 +255,28 @@ def test_settings_are_checked_once_and_recorded_as_given(tmp_path, monkeypatch):
             wrong()
 
 
+def test_the_recipe_steps_the_optimizer_after_every_batch():
+    """The accuracy runs' nominal batch size is their batch size (Ultralytics would accumulate 8 batches of 8 to 64),
+    whatever batch is chosen, unless nbs is given; the recipe's other arguments stay."""
+    from yolo_lite.benchmark.training import TRAIN_DEFAULTS, recipe
+
+    args = recipe(30)
+    assert args["nbs"] == args["batch"] == TRAIN_DEFAULTS["batch"] and args["epochs"] == 30 and not args["val"]
+    assert recipe(30, {"batch": 16})["nbs"] == 16
+    assert recipe(30, {"batch": 16, "nbs": 64})["nbs"] == 64
+    assert recipe(2, val=True)["val"] and recipe(2)["optimizer"] == TRAIN_DEFAULTS["optimizer"]
+
+
 def test_parallel_trainings_give_the_numbers_of_serial_ones(data_yaml, tmp_path):
     """Trainings in worker processes (train_jobs=2) reproduce the in-process ones loss for loss; ValueErrors come back
     as messages, so that a model whose weights cannot be fetched is skipped, not fatal."""
     from yolo_lite.benchmark.accuracy import read_results
-    from yolo_lite.benchmark.training import TRAIN_DEFAULTS, Run, run_trainings
+    from yolo_lite.benchmark.training import Run, recipe, run_trainings
 
     bad = tmp_path / "yolo11n-bad.yaml"
     bad.write_text("nc: 3\nbackbone:\n  - [-1, 1, starnet_s9, [1, 1]]\nhead:\n  - [[2, 3, 4], 1, Detect, [nc]]\n")
     runs = [Run("yolo11n-starnet.yaml", 0, "a"), Run("yolo11n-starnet.yaml", 1, "b"), Run(str(bad), 0, "bad")]
-    args = {**TRAIN_DEFAULTS, "epochs": 1, "val": False}
+    args = recipe(1)
     serial = run_trainings(runs, data_yaml, args, tmp_path / "serial", 64, jobs=1)
     parallel = run_trainings(runs, data_yaml, args, tmp_path / "parallel", 64, jobs=2)
     for one, two in zip(serial[:2], parallel[:2]):

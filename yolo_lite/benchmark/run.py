@@ -24,7 +24,7 @@ from .selection import compared_models
 from .settings import OUT_DIR, BenchmarkSettings
 from .targets import check_targets, markdown_targets
 from .timing import time_onnx, time_openvino, time_predict, time_torch, torch_backends
-from .training import TRAIN_DEFAULTS, Run, run_trainings
+from .training import Run, recipe, run_trainings
 
 __all__ = ["output_dir", "run_benchmark"]
 # Below this image size, a forward pass costs little more than the per-layer overhead every model pays, so latency
@@ -119,7 +119,7 @@ def train_models(rows: list[dict], data: PreparedData, settings: BenchmarkSettin
             arguments).
         project (Path): Directory of the training runs.
     """
-    train_args = {**TRAIN_DEFAULTS, "epochs": settings.epochs, **settings.train_kwargs, "val": settings.curve}
+    train_args = recipe(settings.epochs, settings.train_kwargs, val=settings.curve)
     trained = [row for row in rows if not row["skipped"]]
     runs = [Run(row["yaml"], seed, f"{row['model']}-seed{seed}") for row in trained for seed in settings.train_seeds]
     outcomes = iter(run_trainings(runs, data.path, train_args, project, settings.train_imgsz, settings.train_jobs))

@@ -8,14 +8,20 @@ thread count and loads its data in its own process (``workers=0`` in :data:`TRAI
 from depending on the machine's core count, as Ultralytics' worker count does), and a process's training log goes to
 ``<project>/<name>.log``.
 
-:data:`TRAIN_DEFAULTS` is the benchmark's training recipe for every model alike. Ultralytics' own ``optimizer="auto"``
-picks AdamW at ``lr0 = 0.002 * 5 / (4 + nc)`` for runs this short (0.00083 for the clutter set's 8 classes); the
-recipe's larger step (``lr0=0.004``, batch 8, one warm-up epoch) lets the short runs of a benchmark get well past the
-first epochs' plateau on the clutter set.
+:data:`TRAIN_DEFAULTS` is the benchmark's training recipe for every model alike, and :func:`recipe` adds the run's
+epochs and overrides. Ultralytics' own ``optimizer="auto"`` picks AdamW at ``lr0 = 0.002 * 5 / (4 + nc)`` for runs
+this short (0.00083 for the clutter set's 8 classes); the recipe's larger step (``lr0=0.004``, batch 8, one warm-up
+epoch) lets the short runs of a benchmark get well past the first epochs' plateau on the clutter set. The recipe also
+steps the optimizer after every batch: Ultralytics accumulates gradients up to its nominal batch size (``nbs=64``, 8
+batches of 8), which leaves a 30-epoch run on 1,000 images about 470 optimizer steps; :func:`recipe` sets ``nbs`` to
+the batch size (3,750 steps at the same cost), and YOLO26's NMS-free head, the slowest to converge, gains the most
+(docs/run-benchmark.md, "Choosing epochs, seeds and image size").
 
 Examples:
     >>> default_jobs() >= 1
     True
+    >>> recipe(30)["nbs"]  # one optimizer step per batch of 8
+    8
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from ultralytics.utils import NUM_THREADS, TQDM
 
 from .fields import PREFIX
 
-__all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "run_trainings", "train_once"]
+__all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "recipe", "run_trainings", "train_once"]
 
 TRAIN_DEFAULTS = dict(  # model.train() arguments of every accuracy run (train_kwargs override them)
     deterministic=True,
@@ -54,6 +60,30 @@ class Run:
     yaml: str
     seed: int
     name: str
+
+
+def recipe(epochs: int, overrides: Mapping | None = None, val: bool = False) -> dict:
+    """Return the ``model.train()`` arguments of an accuracy run: :data:`TRAIN_DEFAULTS`, the epochs, the overrides.
+
+    The nominal batch size ``nbs`` follows the batch size (one optimizer step per batch, weight decay unscaled) unless
+    the overrides set it.
+
+    Args:
+        epochs (int): Epochs of every run.
+        overrides (Mapping | None): ``model.train()`` arguments that replace the recipe's (``batch``, ``nbs``, ...).
+        val (bool): Validate after every epoch (a learning curve); the last epoch is validated either way.
+
+    Returns:
+        (dict): The arguments, without the data, image size and seed, which are set per run.
+
+    Examples:
+        >>> args = recipe(30, {"batch": 16})
+        >>> args["epochs"], args["batch"], args["nbs"], args["optimizer"]
+        (30, 16, 16, 'AdamW')
+    """
+    args = {**TRAIN_DEFAULTS, "epochs": epochs, **(overrides or {}), "val": val}
+    args.setdefault("nbs", args["batch"])
+    return args
 
 
 def default_jobs() -> int:
