@@ -95,7 +95,8 @@ def test_readme_is_short():
 
 
 def test_readme_results_come_from_the_committed_run():
-    """The README's results table is the accuracy report's JSON (ratios of means), its command printed beside it."""
+    """The README's results table is the accuracy report's JSON (ratios of means, the standard error of the per-seed
+    ratio to YOLO26), its command printed beside it."""
     report = json.loads((ROOT / "docs" / "benchmark-accuracy" / "benchmark.json").read_text())
     readme = (ROOT / "README.md").read_text()
     assert f"\n{report['command']}\n" in readme and "docs/benchmark-accuracy/benchmark-predict.png" in readme
@@ -103,7 +104,7 @@ def test_readme_results_come_from_the_committed_run():
     section = readme.split("## Results at scale n", 1)[1].split("\n## ", 1)[0]
     table = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("| yolo")]
     assert {cells[0].removesuffix(" (stock)") for cells in table} == set(rows)
-    for model, params, latency, accuracy, vs26, vs11 in table:
+    for model, params, latency, accuracy, vs26, vs11, se26 in table:
         row = rows[model.removesuffix(" (stock)")]
         assert params == f"{row['params'] / 1e6:.2f}"
         assert latency == f"{row['predict_vs_yolo26']:.2f} / {row['onnx_vs_yolo26']:.2f}"
@@ -113,6 +114,7 @@ def test_readme_results_come_from_the_committed_run():
         assert accuracy == f"{row['map50_95']:.3f}"
         assert vs26 == f"{row['map50_95'] / rows['yolo26n']['map50_95']:.2f}"
         assert vs11 == f"{row['map50_95'] / rows['yolo11n']['map50_95']:.2f}"
+        assert se26 == f"{row['map50_95_vs_yolo26_se']:.2f}"
 
 
 def test_site_builds_strict(tmp_path):

@@ -106,6 +106,12 @@ N_ROWS = {  # backbone rows tried at n: the papers' small networks, at and below
     "m3": ("micronet_m3", (0.5, 0.25)),
     "m2": ("micronet_m2", (1, 1)),
 }
+N_WIDE_ROWS = {  # rows nearer YOLO26n's backbone widths (P3/P4/P5 128/128/256): the light rows above are far narrower
+    "t0f": ("fasternet_t0", (1, 1)),
+    "t0d": ("fasternet_t0", (0.5, 1)),
+    "s1f": ("starnet_s1", (1, 1)),
+    "s2f": ("starnet_s2", (1, 1)),
+}
 N_IMAGENET_ROWS = {  # timm networks with released ImageNet weights, lighter than the families' smallest released ones
     "lcnet050": ("timm", ("lcnet_050",)),
     "lcnet075": ("timm", ("lcnet_075",)),
@@ -145,6 +151,7 @@ SETS = {
     "n-round1": N_ROUND1,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
+    "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
     "s-round1": S_ROUND1,
     "s-yolo26": _designs("s", "yolo26", S_ROWS, ("C3k2",), (1.0, 0.75)),

@@ -252,7 +252,9 @@ def _parser() -> argparse.ArgumentParser:
         help="validate after every epoch and plot each model's learning curve (benchmark-curves.png); without it "
         "only the last epoch is validated",
     )
-    bench.add_argument("--train-batch", type=int, help="training batch size for --accuracy (default: 8)")
+    bench.add_argument(
+        "--train-batch", type=int, help="training batch size for --accuracy, one optimizer step per batch (default: 8)"
+    )
     bench.add_argument("--workers", type=int, help="dataloader workers of each training for --accuracy (default: 0)")
     bench.add_argument(
         "--train-jobs",
