@@ -25,6 +25,7 @@ from yolo_lite.benchmark import (
     select_models,
 )
 from yolo_lite.benchmark import datasets, models
+from yolo_lite.benchmark.training import recipe
 from yolo_lite.cli import main
 from yolo_lite.data import CLUTTER_CLASSES
 from yolo_lite.patches.yaml_lookup import CFG_DIR
@@ -136,6 +137,7 @@ def test_tiny_accuracy_run_trains_yolo26_alike_and_new_kinds(models_of_new_kinds
     report = json.loads((out / "benchmark.json").read_text())
     settings = report["settings"]
     assert settings["data"] == "clutter" and settings["curve"] is True and settings["reference"] == "yolo26"
+    assert report["recipe"] == recipe(2, {"batch": 8, "workers": 0}, val=True)  # what every run below trained with
     assert "the clutter detection set at 64x64" in report["data"]["note"]
     assert yaml.safe_load(Path(report["data"]["path"]).read_text())["names"] == dict(enumerate(CLUTTER_CLASSES))
     rows = {row["model"]: row for row in report["rows"]}
@@ -154,6 +156,8 @@ def test_tiny_accuracy_run_trains_yolo26_alike_and_new_kinds(models_of_new_kinds
         for backend in ("predict", "onnx"):
             assert row[f"{backend}_ms"] > 0 and isinstance(row[f"frontier_{backend}"], bool)
         assert (out / "train" / f"{name}-seed0" / "results.csv").is_file()
+        trained_with = yaml.safe_load((out / "train" / f"{name}-seed0" / "args.yaml").read_text())
+        assert {key: trained_with[key] for key in report["recipe"]} == report["recipe"]
     for path in entries:  # the YAML files: family custom, tag without the scale, built from the file
         if Path(path).is_absolute():
             custom = rows[Path(path).stem]

@@ -204,7 +204,7 @@ def _method(rows: Sequence[dict], settings: BenchmarkSettings, env: dict, data: 
         method += (
             f" Accuracy: every model trained {_count(settings.epochs, 'epoch')} from its YAML (from scratch, or from "
             f"the backbone row's pretrained weights) at {settings.train_imgsz}x{settings.train_imgsz} once per seed "
-            f"({_count(len(seeds), 'seed')}: {', '.join(map(str, seeds))}; same hyperparameters, deterministic) on "
+            f"({_count(len(seeds), 'seed')}: {', '.join(map(str, seeds))}; same hyperparameters, deterministic: the JSON's recipe) on "
             f"{data.note}, and validated on its val split after the last epoch"
             + (" (and after every epoch for the learning curves)" if settings.curve else "")
             + f": {metric.map50_label} and {metric.map50_95_label} (the JSON and CSV keep them in the map50 and "

@@ -109,6 +109,11 @@ def time_models(settings: BenchmarkSettings, compared: dict[str, list[str]], env
     return rows
 
 
+def training_recipe(settings: BenchmarkSettings) -> dict:
+    """Return the ``model.train()`` arguments every model of the run trains with (``recipe`` in ``benchmark.json``)."""
+    return recipe(settings.epochs, settings.train_kwargs, val=settings.curve)
+
+
 def train_models(rows: list[dict], data: PreparedData, settings: BenchmarkSettings, project: Path) -> None:
     """Train every built model once per seed, ``settings.train_jobs`` runs at a time, and record the results in place.
 
@@ -119,7 +124,7 @@ def train_models(rows: list[dict], data: PreparedData, settings: BenchmarkSettin
             arguments).
         project (Path): Directory of the training runs.
     """
-    train_args = recipe(settings.epochs, settings.train_kwargs, val=settings.curve)
+    train_args = training_recipe(settings)
     trained = [row for row in rows if not row["skipped"]]
     runs = [Run(row["yaml"], seed, f"{row['model']}-seed{seed}") for row in trained for seed in settings.train_seeds]
     outcomes = iter(run_trainings(runs, data.path, train_args, project, settings.train_imgsz, settings.train_jobs))
@@ -135,7 +140,7 @@ def write_reports(
     """Write the figures, ``benchmark.md``, ``benchmark.csv`` and ``benchmark.json`` into ``out_dir``.
 
     For detection the document ends with the targets' table (:mod:`~yolo_lite.benchmark.targets`), which the JSON
-    keeps too (``targets``).
+    keeps too (``targets``); with accuracy the JSON also keeps the ``model.train()`` arguments (``recipe``).
 
     Args:
         rows (list[dict]): The rows.
@@ -161,6 +166,7 @@ def write_reports(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         environment=env,
         settings=dataclasses.asdict(settings),
+        recipe=training_recipe(settings) if settings.accuracy else None,
         data=None if data is None else {"path": str(data.path), "note": data.note},
         targets=[dataclasses.asdict(result) for result in targets],
     )
