@@ -291,6 +291,38 @@ def test_parallel_trainings_give_the_numbers_of_serial_ones(data_yaml, tmp_path)
     assert (tmp_path / "parallel" / "a.log").stat().st_size > 0  # a worker's training log
 
 
+def test_finished_trainings_are_reused_only_when_their_arguments_match(data_yaml, tmp_path):
+    """reuse_trainings (--reuse-trainings) reads a run folder whose args.yaml has the training's arguments and whose
+    results.csv reached the last epoch, so a --seeds 3 run after a --seeds 2 one trains only the new seed; a run with
+    another recipe or cut short is trained again."""
+    from yolo_lite.benchmark.training import Run, finished_run, run_trainings
+
+    project = tmp_path / "train"
+    first, second = Run("yolo11n-starnet.yaml", 0, "a"), Run("yolo11n-starnet.yaml", 1, "b")
+    args = recipe(1)
+    (results,) = run_trainings([first], data_yaml, args, project, IMGSZ)
+    before = results.read_bytes(), results.stat().st_mtime_ns
+    assert finished_run(first, data_yaml, args, project, IMGSZ) == results
+    for other in (recipe(2), recipe(1, {"lr0": 0.001}), recipe(1, val=True)):  # epochs, a recipe argument, the curve
+        assert finished_run(first, data_yaml, other, project, IMGSZ) is None
+    assert finished_run(first, data_yaml, args, project, IMGSZ * 2) is None
+    assert finished_run(Run("yolo11n-fasternet.yaml", 0, "a"), data_yaml, args, project, IMGSZ) is None
+
+    reused, trained = run_trainings([first, second], data_yaml, args, project, IMGSZ, reuse=True)
+    assert reused == results and (results.read_bytes(), results.stat().st_mtime_ns) == before  # not trained again
+    assert trained == project / "b" / "results.csv" and trained.is_file()
+
+    results.write_text(results.read_text().splitlines()[0] + "\n")  # header only: no epoch finished
+    assert finished_run(first, data_yaml, args, project, IMGSZ) is None
+    (again,) = run_trainings([first], data_yaml, args, project, IMGSZ, reuse=True)
+    assert again == results and len(results.read_text().splitlines()) == 2
+
+    with pytest.raises(ValueError, match="reuse_trainings reads the finished trainings of an earlier run"):
+        BenchmarkSettings(accuracy=True, reuse_trainings=True, onnx=False, openvino=False)
+    with pytest.raises(ValueError, match=r"reuse_trainings=True is only used to measure accuracy"):
+        BenchmarkSettings(reuse_trainings=True, out_dir=str(tmp_path), onnx=False, openvino=False)
+
+
 def test_targets_are_checked_on_the_rows():
     """The report's targets: met, not met, or not checked when a measurement is missing; each against its head."""
     from yolo_lite.benchmark.targets import check_targets, markdown_targets

@@ -94,14 +94,17 @@ def test_readme_is_short():
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail into docs/"
 
 
-def test_readme_results_come_from_the_committed_run():
-    """The README's results table is the accuracy report's JSON (ratios of means, the standard error of the per-seed
-    ratio to YOLO26), its command printed beside it."""
-    report = json.loads((ROOT / "docs" / "benchmark-accuracy" / "benchmark.json").read_text())
+@pytest.mark.parametrize("scale, report_dir", [("n", "benchmark-accuracy"), ("s", "benchmark-accuracy-s")])
+def test_readme_results_come_from_the_committed_run(scale, report_dir):
+    """Each of the README's results tables is its accuracy report's JSON (ratios of means, the standard error of the
+    per-seed ratio to YOLO26, "-" with one seed), its command printed beside it."""
+    report = json.loads((ROOT / "docs" / report_dir / "benchmark.json").read_text())
     readme = (ROOT / "README.md").read_text()
-    assert f"\n{report['command']}\n" in readme and "docs/benchmark-accuracy/benchmark-predict.png" in readme
+    section = readme.split(f"## Results at scale {scale}", 1)[1].split("\n## ", 1)[0]
+    assert f"\n{report['command']}\n" in section and f"docs/{report_dir}/" in section
+    assert report["settings"]["scales"] == [scale]
     rows = {row["model"]: row for row in report["rows"]}
-    section = readme.split("## Results at scale n", 1)[1].split("\n## ", 1)[0]
+    yolo11, yolo26 = rows[f"yolo11{scale}"], rows[f"yolo26{scale}"]
     table = [line.strip("| ").split(" | ") for line in section.splitlines() if line.startswith("| yolo")]
     assert {cells[0].removesuffix(" (stock)") for cells in table} == set(rows)
     for model, params, latency, accuracy, vs26, vs11, se26 in table:
@@ -112,9 +115,10 @@ def test_readme_results_come_from_the_committed_run():
             assert accuracy.startswith("not trained")
             continue
         assert accuracy == f"{row['map50_95']:.3f}"
-        assert vs26 == f"{row['map50_95'] / rows['yolo26n']['map50_95']:.2f}"
-        assert vs11 == f"{row['map50_95'] / rows['yolo11n']['map50_95']:.2f}"
-        assert se26 == f"{row['map50_95_vs_yolo26_se']:.2f}"
+        assert vs26 == f"{row['map50_95'] / yolo26['map50_95']:.2f}"
+        assert vs11 == f"{row['map50_95'] / yolo11['map50_95']:.2f}"
+        se = row["map50_95_vs_yolo26_se"]
+        assert se26 == ("-" if se is None else f"{se:.2f}")
 
 
 def test_site_builds_strict(tmp_path):

@@ -68,6 +68,7 @@ def _benchmark(args: argparse.Namespace, parser: argparse.ArgumentParser, argv: 
                 "curve": args.curve,
                 "train_kwargs": train_kwargs or None,
                 "train_jobs": args.train_jobs,
+                "reuse_trainings": args.reuse_trainings,
                 "seed": args.seed,
                 "out_dir": args.out,
                 "exist_ok": args.exist_ok,
@@ -261,6 +262,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="trainings side by side, each in its own process, for --accuracy (default: the cores over Ultralytics' "
         "threads per training, 2 on 2 cores); the numbers do not depend on it",
+    )
+    bench.add_argument(
+        "--reuse-trainings",
+        action="store_true",
+        help="for --accuracy: read the trainings already finished in --out with the same arguments instead of "
+        "training them again, e.g. --seeds 3 after a --seeds 2 run adds the third seed; the models' code must not "
+        "have changed since",
     )
     bench.add_argument(
         "--seed", type=int, default=0, help="seed of weights and inputs, and the first training seed (default: 0)"

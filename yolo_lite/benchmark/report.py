@@ -204,8 +204,8 @@ def _method(rows: Sequence[dict], settings: BenchmarkSettings, env: dict, data: 
         method += (
             f" Accuracy: every model trained {_count(settings.epochs, 'epoch')} from its YAML (from scratch, or from "
             f"the backbone row's pretrained weights) at {settings.train_imgsz}x{settings.train_imgsz} once per seed "
-            f"({_count(len(seeds), 'seed')}: {', '.join(map(str, seeds))}; same hyperparameters, deterministic: the JSON's recipe) on "
-            f"{data.note}, and validated on its val split after the last epoch"
+            f"({_count(len(seeds), 'seed')}: {', '.join(map(str, seeds))}; same hyperparameters, the JSON's recipe; "
+            f"deterministic) on {data.note}, and validated on its val split after the last epoch"
             + (" (and after every epoch for the learning curves)" if settings.curve else "")
             + f": {metric.map50_label} and {metric.map50_95_label} (the JSON and CSV keep them in the map50 and "
             f"map50_95 fields); mean (sample standard deviation) and min-max over the seeds. {ratios}: the mean "
@@ -214,6 +214,11 @@ def _method(rows: Sequence[dict], settings: BenchmarkSettings, env: dict, data: 
             "deviation of the ratios / sqrt(seeds)). 'frontier': no other model has both a lower latency on that "
             f"backend ({frontiers}, at {settings.imgsz} px) and a higher mean {metric.map50_95_label}."
         )
+        if settings.reuse_trainings:
+            method += (
+                " Trainings that had already finished in this directory with the same arguments were read, not run "
+                "again (reuse_trainings)."
+            )
     skipped = [row for row in rows if row["skipped"]]
     untrained = [row for row in rows if row["accuracy_skipped"]]
     if skipped:

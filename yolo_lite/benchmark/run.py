@@ -121,13 +121,17 @@ def train_models(rows: list[dict], data: PreparedData, settings: BenchmarkSettin
         rows (list[dict]): The timed rows; skipped ones are left alone.
         data (PreparedData): The data to train on.
         settings (BenchmarkSettings): The run's settings (epochs, seeds, image size, curve, jobs, extra train
-            arguments).
+            arguments, whether to reuse finished trainings).
         project (Path): Directory of the training runs.
     """
     train_args = training_recipe(settings)
     trained = [row for row in rows if not row["skipped"]]
     runs = [Run(row["yaml"], seed, f"{row['model']}-seed{seed}") for row in trained for seed in settings.train_seeds]
-    outcomes = iter(run_trainings(runs, data.path, train_args, project, settings.train_imgsz, settings.train_jobs))
+    outcomes = iter(
+        run_trainings(
+            runs, data.path, train_args, project, settings.train_imgsz, settings.train_jobs, settings.reuse_trainings
+        )
+    )
     for row in trained:
         record_training(
             row, [next(outcomes) for _ in settings.train_seeds], settings.epochs, settings.train_imgsz, settings.curve
@@ -188,8 +192,8 @@ def run_benchmark(settings: BenchmarkSettings | None = None, **kwargs) -> list[d
         **kwargs (Any): The fields of :class:`~yolo_lite.benchmark.settings.BenchmarkSettings` (``task``, ``models``,
             ``families``, ``reference``, ``scales``, ``imgsz``, ``rounds``, ``warmup``, ``batch``, ``batch_rounds``,
             ``threads``, ``onnx``, ``openvino``, ``accuracy``, ``data``, ``train_images``, ``val_images``,
-            ``epochs``, ``seeds``, ``seed``, ``train_imgsz``, ``curve``, ``train_kwargs``, ``out_dir``,
-            ``exist_ok``, ``command``), when ``settings`` is None.
+            ``epochs``, ``seeds``, ``seed``, ``train_imgsz``, ``curve``, ``train_kwargs``, ``train_jobs``,
+            ``reuse_trainings``, ``out_dir``, ``exist_ok``, ``command``), when ``settings`` is None.
 
     Returns:
         (list[dict]): One row per model (scale by scale, references first), with every key of

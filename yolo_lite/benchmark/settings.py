@@ -47,7 +47,7 @@ DEFAULT_DATA = {"detect": "clutter", RTDETR: "clutter"}  # task -> its accuracy 
 DATA_IMAGES = {"clutter": (1000, 500), "shapes": (256, 32)}  # each of GENERATED_SETS -> default (train, val) images
 CLUTTER_MIN_IMGSZ = 64  # make_clutter_dataset's smallest image side
 # Refused without accuracy:
-ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve", "train_jobs")
+ACCURACY_ONLY = ("seeds", "train_imgsz", "train_images", "val_images", "data", "curve", "train_jobs", "reuse_trainings")
 TRAIN_ARGS_OWNED = {  # model.train() arguments the settings own -> the setting (flag) to use instead
     "imgsz": "train_imgsz= (--train-imgsz)",
     "seed": "seed=/seeds= (--seed/--seeds)",
@@ -159,6 +159,9 @@ class BenchmarkSettings:
             settings own (``imgsz``, ``seed``, ``epochs``, ``data``, ``val``).
         train_jobs (int | None): Trainings run side by side, each in its own process (the numbers do not depend on
             it); None means :func:`~yolo_lite.benchmark.training.default_jobs` (2 on 2 cores).
+        reuse_trainings (bool): Read the trainings that already finished in ``out_dir``'s ``train`` folder with the
+            same arguments (:func:`~yolo_lite.benchmark.training.finished_run`) instead of training them again, e.g.
+            to add seeds to a run; the models' code must not have changed since.
         out_dir (str | None): Directory of the reports, the generated data and the training runs, used as given;
             None takes :data:`OUT_DIR`, or a new numbered sibling (``runs/benchmark-2``, ...) if it exists.
         exist_ok (bool): With ``out_dir=None``, write into :data:`OUT_DIR` even if it exists (overwriting).
@@ -200,6 +203,7 @@ class BenchmarkSettings:
     curve: bool = False
     train_kwargs: dict | None = None
     train_jobs: int | None = None
+    reuse_trainings: bool = False
     out_dir: str | None = None
     exist_ok: bool = False
     command: str | None = None
@@ -273,6 +277,11 @@ class BenchmarkSettings:
         if self.train_jobs is not None:
             _check_int("train_jobs", self.train_jobs, 1, "--train-jobs")
         self.train_jobs = default_jobs() if self.train_jobs is None else int(self.train_jobs)
+        if self.reuse_trainings and self.out_dir is None and not self.exist_ok:
+            raise ValueError(
+                "benchmark: reuse_trainings reads the finished trainings of an earlier run's directory, but none is "
+                f"named; pass out_dir= (--out) with that directory, or exist_ok=True (--exist-ok) for {OUT_DIR}"
+            )
         self.seeds = DEFAULT_SEEDS if self.seeds is None else int(self.seeds)
         self.train_imgsz = self.imgsz if self.train_imgsz is None else self.train_imgsz
         self.train_seeds = list(range(self.seed, self.seed + self.seeds))

@@ -34,11 +34,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from ultralytics.utils import NUM_THREADS, TQDM
+import yaml
+from ultralytics.utils import LOGGER, NUM_THREADS, TQDM
 
 from .fields import PREFIX
 
-__all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "recipe", "run_trainings", "train_once"]
+__all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "finished_run", "recipe", "run_trainings", "train_once"]
 
 TRAIN_DEFAULTS = dict(  # model.train() arguments of every accuracy run (train_kwargs override them)
     deterministic=True,
@@ -141,8 +142,43 @@ def train_once(run: Run, data: str, train_args: Mapping, project: str, imgsz: in
     return Path(model.trainer.csv)
 
 
+def finished_run(run: Run, data: str | Path, train_args: Mapping, project: str | Path, imgsz: int) -> Path | None:
+    """Return the ``results.csv`` of a finished training of ``run`` in ``project`` with these arguments, else None.
+
+    A run folder counts when its ``args.yaml`` (written by Ultralytics' trainer) has the model, data, image size,
+    seed and every argument of ``train_args`` that this training would get, and its ``results.csv`` reached the last
+    epoch. The model's code is not compared: a changed backbone under the same YAML still matches.
+
+    Args:
+        run (Run): The model and seed.
+        data (str | Path): Data YAML (dataset folder for classify).
+        train_args (Mapping): ``model.train()`` arguments shared by every run.
+        project (str | Path): Directory of the run folders.
+        imgsz (int): Image size of training and validation.
+
+    Returns:
+        (Path | None): The finished run's ``results.csv``, or None.
+    """
+    folder = Path(project) / run.name
+    args_file, results = folder / "args.yaml", folder / "results.csv"
+    if not (args_file.is_file() and results.is_file()):
+        return None
+    recorded = yaml.safe_load(args_file.read_text()) or {}
+    wanted = {**train_args, "model": run.yaml, "data": str(data), "imgsz": imgsz, "seed": run.seed}
+    if any(recorded.get(key) != value for key, value in wanted.items()):
+        return None
+    epochs = [line.split(",", 1)[0].strip() for line in results.read_text().splitlines()[1:]]
+    return results if epochs and epochs[-1] == str(train_args["epochs"]) else None
+
+
 def run_trainings(
-    runs: Sequence[Run], data: Path, train_args: Mapping, project: Path, imgsz: int, jobs: int = 1
+    runs: Sequence[Run],
+    data: Path,
+    train_args: Mapping,
+    project: Path,
+    imgsz: int,
+    jobs: int = 1,
+    reuse: bool = False,
 ) -> list[str | Path]:
     """Run every training, ``jobs`` at a time, and return each run's :func:`train_once` result in order.
 
@@ -153,17 +189,26 @@ def run_trainings(
         project (Path): Directory of the run folders (and of the worker processes' logs).
         imgsz (int): Image size of training and validation.
         jobs (int): Trainings at a time; 1 trains in this process, more in as many worker processes (spawned).
+        reuse (bool): Read the runs that :func:`finished_run` finds in ``project`` instead of training them again.
 
     Returns:
         (list[str | Path]): Per run, its ``results.csv`` or the message of the ValueError it raised.
     """
     arguments = (str(data), dict(train_args), str(project), imgsz)
-    desc = f"{PREFIX} train and validate ({len(runs)} runs, {jobs} at a time)"
+    done = {run: finished_run(run, *arguments) for run in runs} if reuse else {}
+    done = {run: results for run, results in done.items() if results is not None}
+    if done:
+        LOGGER.info(f"{PREFIX} reusing {len(done)} finished trainings in {project}: {', '.join(r.name for r in done)}")
+    todo = [run for run in runs if run not in done]
+    desc = f"{PREFIX} train and validate ({len(todo)} runs, {jobs} at a time)"
     if jobs == 1:
-        return [train_once(run, *arguments) for run in TQDM(runs, desc=desc)]
-    context = multiprocessing.get_context("spawn")  # a fork of a process with threads and open sessions is unsafe
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [pool.submit(train_once, run, *arguments, log=True) for run in runs]
-        for _ in TQDM(as_completed(futures), total=len(futures), desc=desc):
-            pass
-        return [future.result() for future in futures]
+        trained = [train_once(run, *arguments) for run in TQDM(todo, desc=desc)]
+    else:
+        context = multiprocessing.get_context("spawn")  # a fork of a process with threads and open sessions is unsafe
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [pool.submit(train_once, run, *arguments, log=True) for run in todo]
+            for _ in TQDM(as_completed(futures), total=len(futures), desc=desc):
+                pass
+            trained = [future.result() for future in futures]
+    results = dict(zip(todo, trained))
+    return [done[run] if run in done else results[run] for run in runs]
