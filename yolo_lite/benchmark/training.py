@@ -37,6 +37,7 @@ from pathlib import Path
 import yaml
 from ultralytics.utils import LOGGER, NUM_THREADS, TQDM
 
+from .accuracy import read_results
 from .fields import PREFIX
 
 __all__ = ["TRAIN_DEFAULTS", "Run", "default_jobs", "finished_run", "recipe", "run_trainings", "train_once"]
@@ -167,8 +168,8 @@ def finished_run(run: Run, data: str | Path, train_args: Mapping, project: str |
     wanted = {**train_args, "model": run.yaml, "data": str(data), "imgsz": imgsz, "seed": run.seed}
     if any(recorded.get(key) != value for key, value in wanted.items()):
         return None
-    epochs = [line.split(",", 1)[0].strip() for line in results.read_text().splitlines()[1:]]
-    return results if epochs and epochs[-1] == str(train_args["epochs"]) else None
+    epochs = read_results(results).get("epoch", [])
+    return results if epochs and epochs[-1] == train_args["epochs"] else None
 
 
 def run_trainings(
