@@ -196,8 +196,7 @@ def run_trainings(
         (list[str | Path]): Per run, its ``results.csv`` or the message of the ValueError it raised.
     """
     arguments = (str(data), dict(train_args), str(project), imgsz)
-    done = {run: finished_run(run, *arguments) for run in runs} if reuse else {}
-    done = {run: results for run, results in done.items() if results is not None}
+    done = {run: path for run in runs if reuse and (path := finished_run(run, *arguments))}
     if done:
         LOGGER.info(f"{PREFIX} reusing {len(done)} finished trainings in {project}: {', '.join(r.name for r in done)}")
     todo = [run for run in runs if run not in done]
