@@ -332,9 +332,10 @@ def test_targets_are_checked_on_the_rows():
 
     fast = dict(predict_vs_yolo26=0.65, onnx_vs_yolo26=0.6, openvino_f32_vs_yolo26=0.7)
     rows = [
-        row("yolo11n", "stock", "yolo11"),
-        row("yolo26n", "stock", "yolo26"),
-        row("yolo26n-starnet", "starnet", "starnet", map50_95_vs_yolo26=0.99, **fast),
+        row("yolo11n", "stock", "yolo11", map50_95_vs_yolo26_se=0.015, map50_95_vs_stock_se=0.0),
+        row("yolo26n", "stock", "yolo26", map50_95_vs_yolo26_se=0.0, map50_95_vs_stock_se=0.012),
+        row("yolo26n-starnet", "starnet", "starnet", map50_95_vs_yolo26=0.99, map50_95_vs_yolo26_se=0.021,
+            map50_95_vs_stock_se=0.018, **fast),
         row("yolo26n-fasternet", "fasternet", "fasternet", map50_95_vs_yolo26=1.05, predict_vs_yolo26=0.75,
             onnx_vs_yolo26=0.6, openvino_f32_vs_yolo26=0.8),
         row("yolo11n-micronet", "micronet", "micronet", predict_vs_stock=0.95, onnx_vs_stock=0.8,
@@ -351,5 +352,13 @@ def test_targets_are_checked_on_the_rows():
     assert results[("plain", "n", "yolo11n-micronet")] is False  # 0.95x stock YOLO11n in predict()
     assert results[("plain", "s", "yolo26s-starnet")] is None  # OpenVINO not timed
     assert results[("imagenet", "n", "yolo11n-lcnet-imagenet")] is True
+    assert results[("precision", "n", "yolo26n-starnet")] is False  # its ratio to YOLO26n: SE 0.021 > 0.02
+    assert results[("precision", "s", None)] is None  # one seed: no standard error
     table = markdown_targets(check_targets(rows))
     assert "| frontier | n | yolo26n-starnet | mAP50-95 0.99x YOLO26" in table and "not checked" in table
+    assert (
+        "| precision | n | yolo26n-starnet | largest SE of a mAP50-95 ratio: 0.021 (to YOLO26) | **not met** |" in table
+    )
+    rows[2]["map50_95_vs_yolo26_se"] = 0.02
+    results = {(r.target, r.scale, r.model): r.met for r in check_targets(rows)}
+    assert results[("precision", "n", "yolo26n-starnet")] is True  # every SE <= 0.02, the largest 0.02

@@ -1,10 +1,12 @@
 """The product's speed and accuracy targets, checked on a benchmark's rows: what the report's "Targets" table says.
 
-Three targets (median per-round latency ratios at the run's image size, batch 1, on the run's threads; accuracy as
+Four targets (median per-round latency ratios at the run's image size, batch 1, on the run's threads; accuracy as
 the mean per-seed mAP50-95 ratio after equal training):
 
 - **frontier**: at n and at s, at least one shipped yolo-lite model reaches ``>= 0.98x`` stock YOLO26's mAP50-95 at
   ``<= 0.7x`` its latency both in ``predict()`` and in ONNX Runtime (needs ``reference="yolo26"`` and ``accuracy``);
+- **precision**: at n and at s, the accuracy run can tell such ratios apart: the standard error of every model's
+  per-seed mAP50-95 ratio to a reference is ``<= 0.02`` (needs ``accuracy`` with at least two seeds);
 - **plain**: every plain shipped name at n and s (``yolo11<scale>-<family>``, ``yolo26<scale>-<family>``) runs at
   ``<= 0.9x`` its stock model's latency (YOLO11 or YOLO26 at that scale) in ``predict()``, ONNX Runtime and OpenVINO
   f32;
@@ -30,11 +32,12 @@ from .fields import CUSTOM, STOCK, is_yolo26
 __all__ = ["FAMILIES", "LIMITS", "TargetResult", "check_targets", "markdown_targets"]
 
 FAMILIES = ("starnet", "fasternet", "micronet")  # the families whose plain names the targets hold
-LIMITS = dict(accuracy=0.98, frontier_latency=0.7, plain_latency=0.9, imagenet_latency=0.9)
+LIMITS = dict(accuracy=0.98, frontier_latency=0.7, ratio_se=0.02, plain_latency=0.9, imagenet_latency=0.9)
 FRONTIER_PATHS = ("predict", "onnx")
 PLAIN_PATHS = ("predict", "onnx", "openvino_f32")
 SCALES = ("n", "s")
 LABELS = {"predict": "predict()", "onnx": "ONNX Runtime", "openvino_f32": "OpenVINO f32"}
+REFERENCES = {"stock": "YOLO11", "yolo26": "YOLO26"}  # the key in map50_95_vs_<key>_se, and the reference it names
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,22 @@ def _frontier(rows: Sequence[dict], scale: str) -> TargetResult:
     return TargetResult("frontier", scale, row["model"], measured, bool(fast) and accuracy >= LIMITS["accuracy"])
 
 
+def _precision(rows: Sequence[dict], scale: str) -> TargetResult:
+    """The precision target at ``scale``: the largest standard error of a model's mAP50-95 ratio to a reference."""
+    errors = [
+        (value, row["model"], key)
+        for row in rows
+        if row["scale"] == scale and not row.get("skipped")
+        for key in REFERENCES
+        if (value := row.get(f"map50_95_vs_{key}_se")) is not None
+    ]
+    if not errors:
+        return TargetResult("precision", scale, None, "not measured (needs --accuracy with 2 or more seeds)", None)
+    value, model, key = max(errors, key=lambda e: e[0])
+    measured = f"largest SE of a mAP50-95 ratio: {value:.3f} (to {REFERENCES[key]})"
+    return TargetResult("precision", scale, model, measured, value <= LIMITS["ratio_se"])
+
+
 def _plain(rows: Sequence[dict], scale: str) -> list[TargetResult]:
     """The plain-name target at ``scale``, one result per plain shipped name."""
     results = []
@@ -113,10 +132,12 @@ def check_targets(rows: Sequence[dict]) -> list[TargetResult]:
         rows (Sequence[dict]): Rows from :func:`~yolo_lite.benchmark.run_benchmark`.
 
     Returns:
-        (list[TargetResult]): Frontier results per scale, plain-name results per model, the ImageNet result.
+        (list[TargetResult]): Frontier and precision results per scale, plain-name results per model, the ImageNet
+            result.
     """
     scales = [scale for scale in SCALES if any(r["scale"] == scale for r in rows)]
     results = [_frontier(rows, scale) for scale in scales]
+    results += [_precision(rows, scale) for scale in scales]
     results += [result for scale in scales for result in _plain(rows, scale)]
     if "n" in scales:
         results.append(_imagenet(rows))
@@ -131,7 +152,8 @@ def markdown_targets(results: Sequence[TargetResult]) -> str:
         "",
         f"frontier: a shipped model at >= {LIMITS['accuracy']}x stock YOLO26's mAP50-95 and <= "
         f"{LIMITS['frontier_latency']}x its latency in predict() and ONNX Runtime (the most accurate such model, or "
-        f"the most accurate model when none is fast enough); plain: every plain shipped name at <= "
+        f"the most accurate model when none is fast enough); precision: the standard error of every model's mAP50-95 "
+        f"ratio to a reference <= {LIMITS['ratio_se']} (the largest one); plain: every plain shipped name at <= "
         f"{LIMITS['plain_latency']}x its stock model's latency in predict(), ONNX Runtime and OpenVINO f32; imagenet: "
         f"an -imagenet model at <= {LIMITS['imagenet_latency']}x stock YOLO11n's predict() latency (the fastest one).",
         "",
