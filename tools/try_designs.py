@@ -132,6 +132,12 @@ N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, an
     Design("t0-c3k2-w75", "fasternet_t0", (0.5, 0.75), width=0.75),
     Design("m3-c3k2-w75", "micronet_m3", (0.5, 0.25), width=0.75),
 ]
+N_ROUND2 = [  # timm's mobile networks from scratch, under YOLO26's head (and one under YOLO11's), next to the papers'
+    *_designs(
+        "n", "yolo26", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050", "lcnet075", "mnv4s050", "mnv3s075", "repghost080")}
+    ),
+    *_designs("n", "yolo11", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050",)}),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -149,6 +155,7 @@ S_ROUND1 = [  # at s: a narrower neck over the s rows, and lighter rows for yolo
 ]
 SETS = {
     "n-round1": N_ROUND1,
+    "n-round2": N_ROUND2,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
@@ -169,6 +176,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None)
     parser.add_argument("--train-imgsz", type=int, default=None)
     parser.add_argument("--train-images", type=int, default=None)
+    parser.add_argument("--train-jobs", type=int, default=None)
+    parser.add_argument("--curve", action="store_true", help="validate every epoch (the benchmark's --curve)")
+    parser.add_argument("--reuse-trainings", action="store_true", help="read finished trainings in --out")
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--no-openvino", action="store_true")
     parser.add_argument("--threads", type=int, default=2)
@@ -193,7 +203,15 @@ def main() -> None:
     from yolo_lite.benchmark import run_benchmark
 
     accuracy = not args.no_accuracy
-    kwargs = dict(epochs=args.epochs, seeds=args.seeds, train_imgsz=args.train_imgsz, train_images=args.train_images)
+    kwargs = {
+        "epochs": args.epochs,
+        "seeds": args.seeds,
+        "train_imgsz": args.train_imgsz,
+        "train_images": args.train_images,
+        "train_jobs": args.train_jobs,
+        "curve": args.curve or None,
+        "reuse_trainings": args.reuse_trainings or None,
+    }
     kwargs = kwargs if accuracy else {}
     run_benchmark(
         models=paths,
