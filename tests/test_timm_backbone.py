@@ -70,6 +70,18 @@ def test_fuse_keeps_features_and_is_idempotent(name):
         torch.testing.assert_close(c, b, rtol=0, atol=0)
 
 
+def test_fuse_folds_every_bn_but_one_whose_conv_output_is_a_feature():
+    """RepGhostNet: the stride-2 dw blocks' BN folds too; the stem's stays (timm returns conv_stem's raw output)."""
+    backbone = randomize_bn(TimmBackbone("repghostnet_050"))
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = backbone(x)
+        after = backbone.fuse()(x)
+    assert [name for name, m in backbone.named_modules() if isinstance(m, nn.BatchNorm2d)] == ["model.bn1"]
+    for a, b in zip(before, after):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+
+
 def test_fuse_keeps_the_activation_of_batchnormact():
     backbone = randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
     stem = backbone.model.blocks[0][0]  # ConvBnAct: conv, then BatchNormAct2d(ReLU)

@@ -21,7 +21,7 @@ import timm
 import torch
 from timm.layers import BatchNormAct2d, Conv2dSame, ConvNormAct
 from timm.models import _efficientnet_blocks as eb
-from timm.models import efficientnet, efficientvit_mit, ghostnet, hgnet, mobilenetv3, resnet
+from timm.models import efficientnet, efficientvit_mit, ghostnet, hgnet, mobilenetv3, repghost, resnet
 from timm.models._features import FeatureDictNet
 from timm.utils.model import reparameterize_model
 from torch import nn
@@ -47,6 +47,7 @@ _PAIRS = {  # (conv, bn) attributes that a timm block's forward runs back to bac
     efficientvit_mit.ConvNormAct: (("conv", "norm"),),
     hgnet.ConvBNAct: (("conv", "bn"),),
     ghostnet.GhostBottleneck: (("conv_dw", "bn_dw"),),
+    repghost.RepGhostBottleneck: (("conv_dw", "bn_dw"),),
 }
 
 
