@@ -120,6 +120,8 @@ N_IMAGENET_ROWS = {  # timm networks with released ImageNet weights, lighter tha
     "mnv4s": ("timm", ("mobilenetv4_conv_small",)),
     "mnv3s075": ("timm", ("mobilenetv3_small_075",)),
     "mnv3s100": ("timm", ("mobilenetv3_small_100",)),
+    "repghost050": ("timm", ("repghostnet_050",)),
+    "repghost058": ("timm", ("repghostnet_058",)),
     "repghost080": ("timm", ("repghostnet_080",)),
     "tinynete": ("timm", ("tinynet_e",)),
 }
@@ -137,6 +139,15 @@ N_ROUND2 = [  # timm's mobile networks from scratch, under YOLO26's head (and on
         "n", "yolo26", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050", "lcnet075", "mnv4s050", "mnv3s075", "repghost080")}
     ),
     *_designs("n", "yolo11", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050",)}),
+]
+N_ROUND3 = [  # the most accurate of n-round2 (RepGhostNet, PP-LCNet, MobileNetV4), lighter and under a 0.75x neck
+    *_designs("n", "yolo26", {k: N_IMAGENET_ROWS[k] for k in ("repghost050",)}, ("C3k2",), (1.0, 0.75)),
+    *_designs(
+        "n",
+        "yolo26",
+        {k: N_IMAGENET_ROWS[k] for k in ("repghost058", "repghost080", "lcnet075", "mnv4s050")},
+        widths=(0.75,),
+    ),
 ]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
@@ -156,6 +167,7 @@ S_ROUND1 = [  # at s: a narrower neck over the s rows, and lighter rows for yolo
 SETS = {
     "n-round1": N_ROUND1,
     "n-round2": N_ROUND2,
+    "n-round3": N_ROUND3,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
