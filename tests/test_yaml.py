@@ -24,6 +24,7 @@ from ultralytics.nn.tasks import (
 )
 from ultralytics.utils import LOGGER
 
+from yolo_lite.backbones import timm_backbone
 from yolo_lite.backbones.base import Backbone
 from yolo_lite.backbones.pretrained import imagenet_source
 from yolo_lite.patches.parse_model import SKIP_ROW_WEIGHTS
@@ -117,6 +118,19 @@ def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
     model = DetectionModel({**d, SKIP_ROW_WEIGHTS: True}, verbose=False)  # weights are not fetched to build it
     assert d["end2end"] and hasattr(model.model[-1], "one2one_cv3")  # YOLO26's NMS-free head
     assert sum(p.numel() for p in model.parameters()) < 2.57e6  # lighter than stock YOLO26n
+
+
+def test_n_only_timm_yaml_builds_from_scratch_lighter_than_yolo26n(monkeypatch):
+    """yolo26n-repghost.yaml: timm's RepGhostNet from random weights (nothing fetched) under YOLO26's head, n only."""
+    monkeypatch.setattr(timm_backbone, "cached_file", lambda *args: pytest.fail(f"fetched weights: {args}"))
+    name = "yolo26n-repghost.yaml"
+    assert name in shipped_models("n") and not any(f"yolo26{s}-repghost.yaml" in shipped_models(s) for s in "slmx")
+    d = yaml_model_load(name)
+    assert d["backbone"][0][2:] == ["timm", ["repghostnet_058"]]  # no weights argument: from scratch
+    model = YOLO(name).model
+    assert model.model[0].type == "timm.repghostnet_058" and model.model[-1].one2one_cv2 is not None
+    assert [model.model[i].f for i in (8, 11)] == [[-1, 3], [-1, 2]]  # P4 and P3 come from the backbone's slots
+    assert sum(p.numel() for p in model.parameters()) < 0.5 * 2.57e6  # under half of stock YOLO26n
 
 
 PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.5]}  # even T0 is 1.5x YOLO11n: see the YAML's header

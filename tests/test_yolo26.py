@@ -17,6 +17,7 @@ from yolo_lite.patches.yaml_lookup import shipped_models
 from .conftest import IMGSZ, TRAIN_ARGS
 
 FAMILIES = ("starnet", "fasternet", "micronet")
+N_MODELS = (*FAMILIES, "repghost")  # yolo26n-<name>.yaml: the families' and the n-only timm RepGhostNet
 SCALES = "nsmlx"
 TASK_TWINS = {"seg": "Segment26", "pose": "Pose26", "obb": "OBB26"}
 
@@ -55,7 +56,7 @@ def _detections(results) -> np.ndarray:
     return np.c_[boxes.xyxy.numpy(), boxes.conf.numpy(), boxes.cls.numpy()].astype(np.float32)
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", N_MODELS)
 def test_n_trains_validates_and_predicts_with_either_head(family, data_yaml, tmp_path):
     model = YOLO(f"yolo26n-{family}.yaml")
     model.train(data=str(data_yaml), project=str(tmp_path), name="train", **TRAIN_ARGS)
@@ -67,7 +68,7 @@ def test_n_trains_validates_and_predicts_with_either_head(family, data_yaml, tmp
     assert _detections(best.predict(image, **args)).shape[1] == 6  # one-to-many head and NMS, Ultralytics' default
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", N_MODELS)
 def test_end_to_end_onnx_export_gives_pytorchs_boxes(family, tmp_path):
     """``export(nms=False)`` writes the NMS-free graph; ``YOLO(onnx)`` reads its output as PyTorch's boxes."""
     checkpoint, image, _ = build_reference(f"yolo26n-{family}.yaml", tmp_path)  # calibrated: several clear boxes
