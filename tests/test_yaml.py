@@ -41,7 +41,7 @@ TASKS = {
 TAGS = sorted(
     {Path(name).stem.split("-", 1)[1] for task in TASKS for name in shipped_models("n", task) if name.startswith("yolo11")}
 )
-N_ONLY = ["yolo26n-lcnet-imagenet.yaml"]  # a light ImageNet backbone for scale n only (see docs/yaml.md)
+N_ONLY = ["yolo26n-lcnet-imagenet.yaml", "yolo26n-repghost-imagenet.yaml"]  # light ImageNet backbones, n only
 
 
 def _model_dict(**changes) -> dict:
