@@ -97,6 +97,11 @@ def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("
     ]
 
 
+def _pick(rows: dict[str, tuple[str, tuple]], *names: str) -> dict[str, tuple[str, tuple]]:
+    """The named rows of a table of backbone rows, in the order given."""
+    return {name: rows[name] for name in names}
+
+
 N_ROWS = {  # backbone rows tried at n: the papers' small networks, at and below width 1
     "s050": ("starnet_s050", (1, 1)),
     "s1q": ("starnet_s1", (0.5, 0.25)),
@@ -135,17 +140,15 @@ N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, an
     Design("m3-c3k2-w75", "micronet_m3", (0.5, 0.25), width=0.75),
 ]
 N_ROUND2 = [  # timm's mobile networks from scratch, under YOLO26's head (and one under YOLO11's), next to the papers'
-    *_designs(
-        "n", "yolo26", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050", "lcnet075", "mnv4s050", "mnv3s075", "repghost080")}
-    ),
-    *_designs("n", "yolo11", {k: N_IMAGENET_ROWS[k] for k in ("lcnet050",)}),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "lcnet050", "lcnet075", "mnv4s050", "mnv3s075", "repghost080")),
+    *_designs("n", "yolo11", _pick(N_IMAGENET_ROWS, "lcnet050")),
 ]
 N_ROUND3 = [  # the most accurate of n-round2 (RepGhostNet, PP-LCNet, MobileNetV4), lighter and under a 0.75x neck
-    *_designs("n", "yolo26", {k: N_IMAGENET_ROWS[k] for k in ("repghost050",)}, ("C3k2",), (1.0, 0.75)),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost050"), ("C3k2",), (1.0, 0.75)),
     *_designs(
         "n",
         "yolo26",
-        {k: N_IMAGENET_ROWS[k] for k in ("repghost058", "repghost080", "lcnet075", "mnv4s050")},
+        _pick(N_IMAGENET_ROWS, "repghost058", "repghost080", "lcnet075", "mnv4s050"),
         widths=(0.75,),
     ),
 ]
@@ -160,9 +163,9 @@ S_ROWS = {  # backbone rows tried at s
     "m3h": ("micronet_m3", (0.5, 0.5)),
 }
 S_ROUND1 = [  # at s: a narrower neck over the s rows, and lighter rows for yolo11s-starnet and -fasternet
-    *_designs("s", "yolo26", {k: S_ROWS[k] for k in ("s1", "s2", "t0", "t1h", "t1", "m3")}, ("C3k2",), (0.75,)),
-    *_designs("s", "yolo26", {k: S_ROWS[k] for k in ("s050", "t0", "m3")}),
-    *_designs("s", "yolo11", {k: S_ROWS[k] for k in ("s1", "t0", "t1h")}),
+    *_designs("s", "yolo26", _pick(S_ROWS, "s1", "s2", "t0", "t1h", "t1", "m3"), ("C3k2",), (0.75,)),
+    *_designs("s", "yolo26", _pick(S_ROWS, "s050", "t0", "m3")),
+    *_designs("s", "yolo11", _pick(S_ROWS, "s1", "t0", "t1h")),
 ]
 SETS = {
     "n-round1": N_ROUND1,
