@@ -8,6 +8,7 @@ import pytest
 import timm
 import torch
 import yaml
+from timm.models import repghost
 from torch import nn
 from ultralytics import YOLO
 
@@ -71,13 +72,19 @@ def test_fuse_keeps_features_and_is_idempotent(name):
 
 
 def test_fuse_folds_every_bn_but_one_whose_conv_output_is_a_feature():
-    """RepGhostNet: the stride-2 dw blocks' BN folds too; the stem's stays (timm returns conv_stem's raw output)."""
+    """RepGhostNet: the stride-2 dw blocks' BN folds too; the stem's stays (timm returns conv_stem's raw output).
+
+    Its ghost modules' ReLU, out of place in timm (training untouched), runs in place once fused: the outputs stay.
+    """
     backbone = randomize_bn(TimmBackbone("repghostnet_050"))
+    ghosts = [m for m in backbone.modules() if isinstance(m, repghost.RepGhostModule) and isinstance(m.relu, nn.ReLU)]
+    assert ghosts and not any(m.relu.inplace for m in ghosts)
     x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         before = backbone(x)
         after = backbone.fuse()(x)
     assert [name for name, m in backbone.named_modules() if isinstance(m, nn.BatchNorm2d)] == ["model.bn1"]
+    assert all(m.relu.inplace for m in ghosts)
     for a, b in zip(before, after):
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
 

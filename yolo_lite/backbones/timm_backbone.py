@@ -49,6 +49,9 @@ _PAIRS = {  # (conv, bn) attributes that a timm block's forward runs back to bac
     ghostnet.GhostBottleneck: (("conv_dw", "bn_dw"),),
     repghost.RepGhostBottleneck: (("conv_dw", "bn_dw"),),
 }
+_IN_PLACE = {  # activations that a timm block runs out of place on a tensor nothing else reads once reparameterized
+    repghost.RepGhostModule: ("relu",),  # reads cheap_operation's fresh output (its identity branch is folded in)
+}
 
 
 def _fold(conv: nn.Module | None, bn: nn.Module | None) -> nn.Module | None:
@@ -196,7 +199,8 @@ class TimmBackbone(Backbone):
         timm's :func:`~timm.utils.model.reparameterize_model` first (RepViT, FastViT, MobileOne, ...), then each BN
         run right after a conv: in the blocks of ``_PAIRS`` and between neighbours of an ``nn.Sequential`` or the
         features wrapper (unless the conv's output is a returned feature). ``BatchNormAct2d`` keeps its activation,
-        which the base class's Sequential pass would drop, so that is not used. A second call changes nothing.
+        which the base class's Sequential pass would drop, so that is not used. The activations of ``_IN_PLACE`` then
+        run in place (RepGhostNet's, on a fresh conv output once reparameterized). A second call changes nothing.
 
         Returns:
             (TimmBackbone): ``self``, fused.
@@ -215,6 +219,9 @@ class TimmBackbone(Backbone):
                     conv = conv[-1]
                 if (replacement := _fold(conv, getattr(module, bn_name, None))) is not None:
                     setattr(module, bn_name, replacement)
+            for name in _IN_PLACE.get(type(module), ()):
+                if isinstance(act := getattr(module, name, None), nn.ReLU):
+                    act.inplace = True  # saves allocating (and page-faulting) a tensor per call
         self.fused = True
         return self
 
