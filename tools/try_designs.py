@@ -7,7 +7,8 @@
 A design is a YOLO11 or YOLO26 model (Ultralytics' ``yolo11.yaml``/``yolo26.yaml`` from SPPF on, re-indexed after the
 backbone row, as the shipped YAMLs are) with one backbone row, one block for the neck's ``C3k2`` rows (``C3k2``, or a
 yolo-lite neck block: ``C3k2_Faster``, ``C3k2_Star``) and one multiplier of the neck's channel args (1 keeps
-Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768). Each design of the chosen sets
+Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768), with or without the attention
+at P5 (C2PSA, and YOLO26's last C3k2 with attention). Each design of the chosen sets
 is written to ``--out/designs/<head><scale>-<name>.yaml`` and handed to ``yolo-lite benchmark`` as a YAML path, with
 stock YOLO11 and YOLO26 as references (``reference="yolo26"``): the numbers are the benchmark's own, timed and trained
 exactly as the shipped models are. :data:`SETS` is the record of what was tried for the shipped YAMLs (docs/results.md
@@ -40,6 +41,9 @@ class Design:
         width (float): Multiplier of the neck rows' channel args (Conv, C3k2, SPPF, C2PSA).
         head (str): ``"yolo11"`` or ``"yolo26"``.
         scale (str): ``"n"`` or ``"s"``.
+        attention (bool): Keep the attention at P5: ``C2PSA`` after SPPF (and YOLO26's last ``C3k2`` with attention).
+            False puts an ``nn.Identity`` row in C2PSA's place, so the rows keep their numbers, and makes that
+            ``C3k2`` plain.
     """
 
     name: str
@@ -49,6 +53,7 @@ class Design:
     width: float = 1.0
     head: str = "yolo26"
     scale: str = "n"
+    attention: bool = True
 
     @property
     def file_name(self) -> str:
@@ -62,7 +67,7 @@ class Design:
         backbone = [
             [-1, 1, self.module, list(self.args)],
             [-1, 1, "SPPF", [p5, 5, 3, True] if yolo26 else [p5, 5]],
-            [-1, 2, "C2PSA", [p5]],
+            [-1, 2, "C2PSA", [p5]] if self.attention else [-1, 1, "nn.Identity", []],
         ]
         head = [
             [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
@@ -76,7 +81,7 @@ class Design:
             [-1, 2, self.neck, [p4, yolo26]],  # 15 (P4/16)
             [-1, 1, "Conv", [p4, 3, 2]],
             [[-1, 6], 1, "Concat", [1]],
-            [-1, 1, "C3k2", [p5, True, 0.5, True]] if yolo26 else [-1, 2, self.neck, [p5, True]],  # 18 (P5/32)
+            [-1, 1, "C3k2", [p5, True, 0.5, self.attention]] if yolo26 else [-1, 2, self.neck, [p5, True]],  # 18 (P5)
             [[12, 15, 18], 1, "Detect", ["nc"]],
         ]
         d = {"nc": 80}
@@ -152,6 +157,16 @@ N_ROUND3 = [  # the most accurate of n-round2 (RepGhostNet, PP-LCNet, MobileNetV
         widths=(0.75,),
     ),
 ]
+N_ROUND4 = [  # RepGhostNet with in-place activations once fused: narrower necks and the light neck blocks
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost050", "repghost058"), widths=(0.75,)),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058", "repghost080"), widths=(0.625, 0.5)),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Faster", "C3k2_Star"), (0.75,)),
+]
+N_ROUND5 = [  # n-round4's most accurate fast design without the attention at P5, and RepGhostNet x0.8 likewise
+    Design("repghost058-c3k2-w62-noattn", "timm", ("repghostnet_058",), width=0.625, attention=False),
+    Design("repghost058-c3k2-w75-noattn", "timm", ("repghostnet_058",), width=0.75, attention=False),
+    Design("repghost080-c3k2-w62-noattn", "timm", ("repghostnet_080",), width=0.625, attention=False),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -171,6 +186,8 @@ SETS = {
     "n-round1": N_ROUND1,
     "n-round2": N_ROUND2,
     "n-round3": N_ROUND3,
+    "n-round4": N_ROUND4,
+    "n-round5": N_ROUND5,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
