@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 from ultralytics import YOLO
+from ultralytics.nn.modules.block import PSABlock
 from ultralytics.nn.tasks import (
     ClassificationModel,
     DetectionModel,
@@ -130,6 +132,8 @@ def test_n_only_timm_yaml_builds_from_scratch_lighter_than_yolo26n(monkeypatch):
     model = YOLO(name).model
     assert model.model[0].type == "timm.repghostnet_058" and model.model[-1].one2one_cv2 is not None
     assert [model.model[i].f for i in (8, 11)] == [[-1, 3], [-1, 2]]  # P4 and P3 come from the backbone's slots
+    assert isinstance(model.model[6], nn.Identity)  # no C2PSA: YOLO26's attention at P5 is left out
+    assert not any(isinstance(m, PSABlock) for m in model.modules())  # the last C3k2's too
     assert sum(p.numel() for p in model.parameters()) < 0.5 * 2.57e6  # under half of stock YOLO26n
 
 

@@ -116,7 +116,8 @@ def shipped_table(task: str = "detect") -> str:
     Returns:
         (str): The table, one row per head and tag (``yolo11<scale>-starnet``, ``yolo11<scale>-seg-starnet``,
             ``yolo26<scale>-starnet``, ...), one column per scale (``-`` where that scale is not shipped); a neck whose
-            channels differ from Ultralytics' (SPPF's 1024 before the scale's width) is given as a multiple of them.
+            channels differ from Ultralytics' (SPPF's 1024 before the scale's width) is given as a multiple of them,
+            and a backbone without C2PSA after SPPF is marked "no P5 attention".
     """
     names = shipped_models("n", task)
     shipped = {name for scale in SCALES for name in shipped_models(scale, task)}
@@ -130,8 +131,14 @@ def shipped_table(task: str = "detect") -> str:
                     continue
                 backbone = yaml_model_load(f"{head}{scale}-{tag}.yaml")["backbone"]
                 _, _, module, args = backbone[0]
-                neck = backbone[1][3][0] / NECK_P5 if len(backbone) > 1 and backbone[1][2] == "SPPF" else 1
-                cells.append(f"`{module} {args}`".replace("'", "") + (f", neck {neck:g}x" if neck != 1 else ""))
+                sppf = len(backbone) > 1 and backbone[1][2] == "SPPF"
+                neck = backbone[1][3][0] / NECK_P5 if sppf else 1
+                attention = not sppf or any(row[2] == "C2PSA" for row in backbone[2:])
+                cells.append(
+                    f"`{module} {args}`".replace("'", "")
+                    + (f", neck {neck:g}x" if neck != 1 else "")
+                    + ("" if attention else ", no P5 attention")
+                )
             lines.append(f"| `{head}<scale>-{tag}` | {' | '.join(cells)} |")
     return "\n".join(lines)
 
