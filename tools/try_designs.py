@@ -182,6 +182,16 @@ S_ROUND1 = [  # at s: a narrower neck over the s rows, and lighter rows for yolo
     *_designs("s", "yolo26", _pick(S_ROWS, "s050", "t0", "m3")),
     *_designs("s", "yolo11", _pick(S_ROWS, "s1", "t0", "t1h")),
 ]
+S_TIMM_ROWS = {  # timm's RepGhostNet at the widths near YOLO26s's backbone, from scratch
+    "repghost100": ("timm", ("repghostnet_100",)),
+    "repghost130": ("timm", ("repghostnet_130",)),
+    "repghost150": ("timm", ("repghostnet_150",)),
+}
+S_ROUND2 = [  # n's pick carried to s: RepGhostNet under YOLO26s's neck, with and without the attention at P5
+    *_designs("s", "yolo26", S_TIMM_ROWS, widths=(1.0, 0.75)),
+    Design("repghost130-c3k2-w75-noattn", "timm", ("repghostnet_130",), width=0.75, scale="s", attention=False),
+    Design("repghost150-c3k2-w75-noattn", "timm", ("repghostnet_150",), width=0.75, scale="s", attention=False),
+]
 SETS = {
     "n-round1": N_ROUND1,
     "n-round2": N_ROUND2,
@@ -193,6 +203,7 @@ SETS = {
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-imagenet": _designs("n", "yolo11", N_IMAGENET_ROWS) + _designs("n", "yolo26", N_IMAGENET_ROWS),
     "s-round1": S_ROUND1,
+    "s-round2": S_ROUND2,
     "s-yolo26": _designs("s", "yolo26", S_ROWS, ("C3k2",), (1.0, 0.75)),
     "s-yolo11": _designs("s", "yolo11", S_ROWS, ("C3k2",), (1.0, 0.75)),
 }
