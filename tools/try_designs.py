@@ -91,11 +91,12 @@ class Design:
         return d
 
 
-def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("C3k2",), widths=(1.0,)):
-    """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>``."""
+def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("C3k2",), widths=(1.0,), attention=True):
+    """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``)."""
     short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star"}
+    suffix = "" if attention else "-noattn"
     return [
-        Design(f"{row}-{short[neck]}-w{int(width * 100)}", module, args, neck, width, head, scale)
+        Design(f"{row}-{short[neck]}-w{int(width * 100)}{suffix}", module, args, neck, width, head, scale, attention)
         for row, (module, args) in rows.items()
         for neck in necks
         for width in widths
@@ -163,9 +164,8 @@ N_ROUND4 = [  # RepGhostNet with in-place activations once fused: narrower necks
     *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Faster", "C3k2_Star"), (0.75,)),
 ]
 N_ROUND5 = [  # n-round4's most accurate fast design without the attention at P5, and RepGhostNet x0.8 likewise
-    Design("repghost058-c3k2-w62-noattn", "timm", ("repghostnet_058",), width=0.625, attention=False),
-    Design("repghost058-c3k2-w75-noattn", "timm", ("repghostnet_058",), width=0.75, attention=False),
-    Design("repghost080-c3k2-w62-noattn", "timm", ("repghostnet_080",), width=0.625, attention=False),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), widths=(0.625, 0.75), attention=False),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost080"), widths=(0.625,), attention=False),
 ]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
@@ -189,8 +189,7 @@ S_TIMM_ROWS = {  # timm's RepGhostNet at the widths near YOLO26s's backbone, fro
 }
 S_ROUND2 = [  # n's pick carried to s: RepGhostNet under YOLO26s's neck, with and without the attention at P5
     *_designs("s", "yolo26", S_TIMM_ROWS, widths=(1.0, 0.75)),
-    Design("repghost130-c3k2-w75-noattn", "timm", ("repghostnet_130",), width=0.75, scale="s", attention=False),
-    Design("repghost150-c3k2-w75-noattn", "timm", ("repghostnet_150",), width=0.75, scale="s", attention=False),
+    *_designs("s", "yolo26", _pick(S_TIMM_ROWS, "repghost130", "repghost150"), widths=(0.75,), attention=False),
 ]
 SETS = {
     "n-round1": N_ROUND1,
