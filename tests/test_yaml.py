@@ -14,7 +14,7 @@ import pytest
 import torch
 from torch import nn
 from ultralytics import YOLO
-from ultralytics.nn.modules.block import PSABlock
+from ultralytics.nn.modules.block import C2PSA, PSABlock
 from ultralytics.nn.tasks import (
     ClassificationModel,
     DetectionModel,
@@ -122,19 +122,26 @@ def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
     assert sum(p.numel() for p in model.parameters()) < 2.57e6  # lighter than stock YOLO26n
 
 
-def test_n_only_timm_yaml_builds_from_scratch_lighter_than_yolo26n(monkeypatch):
-    """yolo26n-repghost.yaml: timm's RepGhostNet from random weights (nothing fetched) under YOLO26's head, n only."""
+# The single-scale timm RepGhostNet files: scale, variant, YOLO26's attention at P5 kept, stock YOLO26's parameters
+REPGHOST = {"n": ("repghostnet_058", False, 2.57e6), "s": ("repghostnet_150", True, 10.01e6)}
+
+
+@pytest.mark.parametrize("scale", REPGHOST)
+def test_single_scale_timm_yaml_builds_from_scratch_at_half_of_yolo26(scale, monkeypatch):
+    """yolo26{n,s}-repghost.yaml: timm's RepGhostNet from random weights (nothing fetched) under YOLO26's head."""
     monkeypatch.setattr(timm_backbone, "cached_file", lambda *args: pytest.fail(f"fetched weights: {args}"))
-    name = "yolo26n-repghost.yaml"
-    assert name in shipped_models("n") and not any(f"yolo26{s}-repghost.yaml" in shipped_models(s) for s in "slmx")
+    variant, attention, stock_params = REPGHOST[scale]
+    name = f"yolo26{scale}-repghost.yaml"
+    assert [s for s in "nsmlx" if f"yolo26{s}-repghost.yaml" in shipped_models(s)] == list(REPGHOST)  # n and s only
     d = yaml_model_load(name)
-    assert d["backbone"][0][2:] == ["timm", ["repghostnet_058"]]  # no weights argument: from scratch
+    assert list(d["scales"]) == [scale]  # one file per scale: each its own backbone width
+    assert d["backbone"][0][2:] == ["timm", [variant]]  # no weights argument: from scratch
     model = YOLO(name).model
-    assert model.model[0].type == "timm.repghostnet_058" and model.model[-1].one2one_cv2 is not None
+    assert model.model[0].type == f"timm.{variant}" and model.model[-1].one2one_cv2 is not None
     assert [model.model[i].f for i in (8, 11)] == [[-1, 3], [-1, 2]]  # P4 and P3 come from the backbone's slots
-    assert isinstance(model.model[6], nn.Identity)  # no C2PSA: YOLO26's attention at P5 is left out
-    assert not any(isinstance(m, PSABlock) for m in model.modules())  # the last C3k2's too
-    assert sum(p.numel() for p in model.parameters()) < 0.5 * 2.57e6  # under half of stock YOLO26n
+    assert isinstance(model.model[6], C2PSA if attention else nn.Identity)  # the rows keep yolo26.yaml's numbers
+    assert any(isinstance(m, PSABlock) for m in model.model[18].modules()) == attention  # the last C3k2's attention
+    assert sum(p.numel() for p in model.parameters()) < 0.5 * stock_params  # under half of stock YOLO26 at its scale
 
 
 PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.5]}  # even T0 is 1.5x YOLO11n: see the YAML's header
