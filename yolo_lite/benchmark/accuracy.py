@@ -1,8 +1,9 @@
 """Accuracy: train every model with Ultralytics' trainer for several seeds, read its validation, find the frontiers.
 
 Every model is trained ``seeds`` times (seeds ``seed``, ``seed + 1``, ...) from its YAML (from scratch, or from the
-backbone row's pretrained weights) with the same hyperparameters and ``deterministic=True``, so a rerun reproduces the
-numbers. The accuracy of a run is what Ultralytics' validator measured on the data's val split after the last epoch,
+backbone row's pretrained weights) with the same hyperparameters and ``deterministic=True``, so a rerun on the same
+machine reproduces the numbers (another CPU's floating-point kernels take a training elsewhere: compare seeds, not
+machines). The accuracy of a run is what Ultralytics' validator measured on the data's val split after the last epoch,
 as the trainer wrote it to the run's ``results.csv``: without ``curve`` the trainer validates only then
 (``val=False``; it validates the last epoch whatever ``val`` says), with ``curve`` after every epoch (``val=True``),
 and the rows keep that learning curve too. The last epoch is used either way (not the trainer's ``best.pt``, which
