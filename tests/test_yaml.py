@@ -141,6 +141,7 @@ def test_single_scale_timm_yaml_builds_from_scratch_at_half_of_yolo26(scale, mon
     assert [model.model[i].f for i in (8, 11)] == [[-1, 3], [-1, 2]]  # P4 and P3 come from the backbone's slots
     assert isinstance(model.model[6], C2PSA if attention else nn.Identity)  # the rows keep yolo26.yaml's numbers
     assert any(isinstance(m, PSABlock) for m in model.model[18].modules()) == attention  # the last C3k2's attention
+    assert any(isinstance(m, PSABlock) for m in model.modules()) == attention  # none elsewhere without it
     assert sum(p.numel() for p in model.parameters()) < 0.5 * stock_params  # under half of stock YOLO26 at its scale
 
 
