@@ -5,9 +5,10 @@
     python examples/profile_layers.py --channels-last                  # the layout predict() runs on x86 CPUs
 
 Prints Ultralytics' ``profile=True`` table for each model (one row per layer), then each model's split between the
-layers up to and including C2PSA (the backbone part; slot 0-4 is the yolo-lite backbone) and the neck + Detect head
-that every model shares, and that share of stock's total: the latency ratio no backbone can go below under that neck
-and head. Same settings as ``yolo-lite benchmark``: 2 threads, subnormal floats flushed to zero, freed memory kept.
+rows of its YAML's backbone section (up to C2PSA in stock YOLO11 and YOLO26; slots 0-4 are a yolo-lite backbone) and
+the neck + head, and that share of the first model's total: where the neck and head are stock's, the latency ratio no
+backbone can go below under them. Same settings as ``yolo-lite benchmark``: 2 threads, subnormal floats flushed to
+zero, freed memory kept.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def profile(cfg: str, imgsz: int, layout: torch.memory_format) -> tuple[float, f
 
         model._profile_one_layer = record
         model.predict(x, profile=True)
-    split = next(i for i, m in enumerate(model.model) if type(m).__name__ == "C2PSA")
+    split = model.model[len(model.yaml["backbone"]) - 1].i  # the backbone section's last row (C2PSA in stock)
     backbone = sum(t for i, t in dt if i <= split)
     return backbone, sum(t for i, t in dt if i > split)
 
@@ -60,7 +61,7 @@ def main() -> None:
     stock = sum(rows[0][1:])
     LOGGER.info(
         f"\n{'channels-last' if args.channels_last else 'NCHW'}, {args.threads} threads; 'share' is of "
-        f"{rows[0][0]}'s total\n| model | backbone up to C2PSA (ms) | neck + Detect (ms) | total (ms) | neck + Detect "
+        f"{rows[0][0]}'s total\n| model | backbone section (ms) | neck + head (ms) | total (ms) | neck + head "
         "share |\n|---|---:|---:|---:|---:|"
     )
     for cfg, backbone, head in rows:

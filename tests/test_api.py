@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import IMGSZ, run_python
 
 
@@ -56,3 +58,20 @@ def test_autoload_patches_ultralytics_and_can_be_switched_off(tmp_path):
     code = "from ultralytics.nn import tasks; print(hasattr(tasks.parse_model, '__wrapped__'))"
     assert run_python(code, tmp_path).stdout.strip() == "True"
     assert run_python(code, tmp_path, YOLO_LITE_AUTOLOAD="0").stdout.strip() == "False"
+
+
+def test_profile_layers_example_splits_stock_and_lite_models(tmp_path):
+    """examples/profile_layers.py splits at each YAML's backbone section, C2PSA or not (yolo26n-repghost has none)."""
+    script = Path(__file__).parents[1] / "examples" / "profile_layers.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "yolo26n.yaml", "yolo26n-repghost.yaml", "--imgsz", "64", "--threads", "1",
+         "--channels-last"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = [line.split("|")[1:-1] for line in (result.stdout + result.stderr).splitlines() if ".yaml |" in line]
+    assert [row[0].strip() for row in rows] == ["yolo26n.yaml", "yolo26n-repghost.yaml"]
+    for _, backbone, head, total, share in rows:
+        assert float(backbone) > 0 and float(head) > 0
+        assert abs(float(backbone) + float(head) - float(total)) <= 0.11  # rounded to 0.1 ms each
+    assert float(rows[0][4]) == pytest.approx(float(rows[0][2]) / float(rows[0][3]), abs=0.02)
