@@ -1,5 +1,6 @@
-"""Neck blocks (C3k2_Faster, C3k2_Star): built by Ultralytics as C3k2 with its channels, then their inner blocks
-swapped; they train, fuse, export within the export matrix's tolerance and load in a fresh process (restricted too)."""
+"""Neck blocks (C3k2_Faster, C3k2_Star, C3k2_Rep): built by Ultralytics as C3k2 with its channels, then their inner
+blocks swapped; they train, fuse, export within the export matrix's tolerance and load in a fresh process (restricted
+too)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,28 @@ from timm.models.fasternet import MLPBlock
 from timm.models.starnet import Block as StarBlock
 from torch import nn
 from ultralytics.cfg import get_cfg
-from ultralytics.nn.modules.block import C3k, C3k2, PSABlock
+from ultralytics.nn.modules.block import Bottleneck, C3k, C3k2, PSABlock
+from ultralytics.nn.modules.conv import Conv, RepConv
 from ultralytics.nn.tasks import DetectionModel
+from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
 from yolo_lite.export_matrix import build_reference, check_export, get_format, reference_outputs
-from yolo_lite.necks import C3k2_Faster, C3k2_Star, FamilyC3k2, get_neck, list_necks
+from yolo_lite.necks import C3k2_Faster, C3k2_Rep, C3k2_Star, FamilyC3k2, get_neck, list_necks
 from yolo_lite.patches.yaml_lookup import CFG_DIR
 from yolo_lite.safe_load import checkpoint_classes
 
 from .conftest import IMGSZ, randomize_bn, run_python, save_checkpoint
 
-INNER = {"C3k2_Faster": MLPBlock, "C3k2_Star": StarBlock}
+
+def _rep_bottleneck(module: nn.Module) -> bool:
+    return isinstance(module, Bottleneck) and isinstance(module.cv1, RepConv) and isinstance(module.cv2, RepConv)
+
+
+INNER = {  # neck -> is this module one of its inner blocks
+    "C3k2_Faster": lambda module: isinstance(module, MLPBlock),
+    "C3k2_Star": lambda module: isinstance(module, StarBlock),
+    "C3k2_Rep": _rep_bottleneck,
+}
 STOCK_YOLO26 = Path(__import__("ultralytics").__file__).parent / "cfg/models/26/yolo26.yaml"
 
 
@@ -65,11 +77,11 @@ def test_built_with_the_channels_ultralytics_gives_c3k2(neck, head, tmp_path):
         assert a.np == sum(p.numel() for p in a.parameters()) != b.np
         for inner, stock_inner in zip(a.m, b.m):
             if isinstance(stock_inner, C3k):  # c3k=True: a CSP pair of family blocks on its hidden channels
-                assert all(isinstance(m, INNER[neck]) for m in inner.m) and len(inner.m) == len(stock_inner.m)
+                assert all(INNER[neck](m) for m in inner.m) and len(inner.m) == len(stock_inner.m)
             elif isinstance(stock_inner, nn.Sequential):  # attn=True: family block, then the PSABlock
-                assert isinstance(inner[0], INNER[neck]) and isinstance(inner[1], PSABlock)
+                assert INNER[neck](inner[0]) and isinstance(inner[1], PSABlock)
             else:
-                assert isinstance(inner, INNER[neck])
+                assert INNER[neck](inner)
     assert swapped == path.read_text().split("\nhead:\n")[1].count(neck) == 4
     x = torch.rand(1, 3, IMGSZ, IMGSZ)
     lite.eval()(x)
@@ -102,7 +114,7 @@ def test_fused_block_gives_the_same_output(neck, c3k, attn):
     """Every BatchNorm inside the family blocks folds (Ultralytics' own fuse() folds its Conv layers around them)."""
     block = randomize_bn(get_neck(neck)(32, 48, 2, c3k, 0.5, attn))
     x = torch.randn(1, 32, 16, 12, generator=torch.Generator().manual_seed(1))
-    inner = [m for m in block.modules() if isinstance(m, INNER[neck])]
+    inner = [m for m in block.modules() if INNER[neck](m)]
     with torch.no_grad():
         before = block(x)
         assert len(inner) == (4 if c3k else 2) and _count_bn(inner) > 0
@@ -168,12 +180,32 @@ def test_checkpoint_loads_fresh_and_restricted(tmp_path):
 def test_unknown_neck_name_lists_the_blocks(tmp_path):
     path = _neck_yaml(tmp_path, "C3k2_Faster")
     path.write_text(path.read_text().replace("C3k2_Faster", "C3k2_Fastr"))
-    with pytest.raises(ValueError, match=r"unknown module 'C3k2_Fastr'.*C3k2_Faster, C3k2_Star"):
+    with pytest.raises(ValueError, match=r"unknown module 'C3k2_Fastr'.*C3k2_Faster, C3k2_Rep, C3k2_Star"):
         DetectionModel(str(path), verbose=False)
 
 
 def test_blocks_are_c3k2_subclasses_with_its_signature():
-    assert issubclass(C3k2_Faster, C3k2) and issubclass(C3k2_Star, C3k2)
-    for cls in (C3k2_Faster, C3k2_Star):
+    assert issubclass(C3k2_Faster, C3k2) and issubclass(C3k2_Star, C3k2) and issubclass(C3k2_Rep, C3k2)
+    for cls in (C3k2_Faster, C3k2_Star, C3k2_Rep):
         block = cls(16, 32)
         assert block(torch.zeros(1, 16, 8, 8)).shape == (1, 32, 8, 8)
+
+
+
+@pytest.mark.parametrize("c3k, attn", [(False, False), (True, False), (False, True)])
+def test_fused_rep_block_has_the_convolutions_of_a_fused_c3k2(c3k, attn):
+    """C3k2_Rep's branches cost training time only: fused, it holds the convolutions of a fused C3k2, in order."""
+    rep = C3k2_Rep(32, 48, 2, c3k, 0.5, attn)
+    assert sum(isinstance(m, RepConv) for m in rep.modules()) == 2 * (4 if c3k else 2)
+    rep.fuse()
+    stock = C3k2(32, 48, 2, c3k, 0.5, attn)
+    for block in (rep, stock):  # Ultralytics' fuse() folds every Conv's BatchNorm (C3k2's, C3k's, PSABlock's)
+        for conv in (m for m in block.modules() if type(m) is Conv):
+            conv.conv, conv.forward = fuse_conv_and_bn(conv.conv, conv.bn), conv.forward_fuse
+            del conv.bn
+
+    def convolutions(block):
+        return [(tuple(m.weight.shape), m.groups, m.bias is not None) for m in block.modules() if type(m) is nn.Conv2d]
+
+    assert convolutions(rep) == convolutions(stock)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in rep.m.modules()) and rep.fuse() is rep

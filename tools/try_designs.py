@@ -37,7 +37,8 @@ class Design:
         name (str): Short name, unique within the sets (``s050-star`` ...).
         module (str): The backbone row's module, e.g. ``starnet_s050`` or ``timm``.
         args (list): The backbone row's args, e.g. ``[1, 1]`` or ``["mobilenetv4_conv_small_050"]``.
-        neck (str): Block of the neck's ``C3k2`` rows (the last YOLO26 row, ``C3k2`` with attention, stays).
+        neck (str): Block of the neck's ``C3k2`` rows (YOLO26's last row, ``C3k2`` with attention, stays ``C3k2``
+            while it keeps the attention).
         width (float): Multiplier of the neck rows' channel args (Conv, C3k2, SPPF, C2PSA).
         head (str): ``"yolo11"`` or ``"yolo26"``.
         scale (str): ``"n"`` or ``"s"``.
@@ -81,7 +82,9 @@ class Design:
             [-1, 2, self.neck, [p4, yolo26]],  # 15 (P4/16)
             [-1, 1, "Conv", [p4, 3, 2]],
             [[-1, 6], 1, "Concat", [1]],
-            [-1, 1, "C3k2", [p5, True, 0.5, self.attention]] if yolo26 else [-1, 2, self.neck, [p5, True]],  # 18 (P5)
+            [-1, 1, "C3k2" if self.attention else self.neck, [p5, True, 0.5, self.attention]]
+            if yolo26
+            else [-1, 2, self.neck, [p5, True]],  # 18 (P5)
             [[12, 15, 18], 1, "Detect", ["nc"]],
         ]
         d = {"nc": 80}
@@ -93,7 +96,7 @@ class Design:
 
 def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("C3k2",), widths=(1.0,), attention=True):
     """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``)."""
-    short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star"}
+    short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star", "C3k2_Rep": "rep"}
     suffix = "" if attention else "-noattn"
     return [
         Design(f"{row}-{short[neck]}-w{int(width * 100)}{suffix}", module, args, neck, width, head, scale, attention)
@@ -167,6 +170,9 @@ N_ROUND5 = [  # n-round4's most accurate fast design without the attention at P5
     *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), widths=(0.625, 0.75), attention=False),
     *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost080"), widths=(0.625,), attention=False),
 ]
+N_ROUND6 = [  # the shipped n network with RepVGG branches in the neck's Bottlenecks (fused away: same latency)
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.75,), attention=False),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -197,6 +203,7 @@ SETS = {
     "n-round3": N_ROUND3,
     "n-round4": N_ROUND4,
     "n-round5": N_ROUND5,
+    "n-round6": N_ROUND6,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),

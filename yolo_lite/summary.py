@@ -25,6 +25,7 @@ from ultralytics.utils import LOGGER
 from ultralytics.utils.torch_utils import get_flops, get_num_params
 
 from .backbones import get_backbone, list_backbones
+from .necks import is_neck
 from .patches.parse_model import SKIP_ROW_WEIGHTS
 from .patches.yaml_lookup import HEADS, shipped_models
 from .task_models import RTDETR, RTDETR_SCALE, RTDETR_STOCK, TASK_ALIASES, TASKS, shipped_task_models, stock_model
@@ -117,7 +118,8 @@ def shipped_table(task: str = "detect") -> str:
         (str): The table, one row per head and tag (``yolo11<scale>-starnet``, ``yolo11<scale>-seg-starnet``,
             ``yolo26<scale>-starnet``, ...), one column per scale (``-`` where that scale is not shipped); a neck whose
             channels differ from Ultralytics' (SPPF's 1024 before the scale's width) is given as a multiple of them,
-            and a backbone without C2PSA after SPPF is marked "no P5 attention".
+            followed by its yolo-lite neck blocks (``C3k2_Rep`` ...), and a backbone without C2PSA after SPPF is
+            marked "no P5 attention".
     """
     names = shipped_models("n", task)
     shipped = {name for scale in SCALES for name in shipped_models(scale, task)}
@@ -129,7 +131,8 @@ def shipped_table(task: str = "detect") -> str:
                 if f"{head}{scale}-{tag}.yaml" not in shipped:
                     cells.append("-")
                     continue
-                backbone = yaml_model_load(f"{head}{scale}-{tag}.yaml")["backbone"]
+                d = yaml_model_load(f"{head}{scale}-{tag}.yaml")
+                backbone, blocks = d["backbone"], sorted({row[2] for row in d["head"] if is_neck(row[2])})
                 _, _, module, args = backbone[0]
                 sppf = len(backbone) > 1 and backbone[1][2] == "SPPF"
                 neck = backbone[1][3][0] / NECK_P5 if sppf else 1
@@ -137,6 +140,7 @@ def shipped_table(task: str = "detect") -> str:
                 cells.append(
                     f"`{module} {args}`".replace("'", "")
                     + (f", neck {neck:g}x" if neck != 1 else "")
+                    + "".join(f" {block}" for block in blocks)
                     + ("" if attention else ", no P5 attention")
                 )
             lines.append(f"| `{head}<scale>-{tag}` | {' | '.join(cells)} |")

@@ -22,7 +22,8 @@ class FamilyC3k2(C3k2):
     - ``c3k=True``: each is a ``C3k`` whose two Bottlenecks are family blocks (on its ``c / 2`` hidden channels);
     - ``attn=True`` (YOLO26's last neck row): each is the family block followed by ``C3k2``'s ``PSABlock``.
 
-    Subclasses name the block with :meth:`block` and register themselves with :func:`register_neck`.
+    Subclasses name the block with :meth:`block` (or, keeping the Bottlenecks, change them in ``_swap_inner_blocks``
+    as ``C3k2_Rep`` does) and register themselves with :func:`register_neck`.
 
     Args:
         c1 (int): Input channels.
