@@ -94,7 +94,7 @@ def test_readme_is_short():
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail into docs/"
 
 
-@pytest.mark.parametrize("scale, report_dir", [("n", "benchmark-accuracy"), ("s", "benchmark-accuracy-s")])
+@pytest.mark.parametrize("scale, report_dir", [("n", "benchmark-accuracy-n"), ("s", "benchmark-accuracy-s")])
 def test_readme_results_come_from_the_committed_run(scale, report_dir):
     """Each of the README's results tables is its accuracy report's JSON (ratios of means, the standard error of the
     per-seed ratio to YOLO26, "-" with one seed), its command printed beside it."""

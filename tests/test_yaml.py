@@ -122,15 +122,16 @@ def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
     assert sum(p.numel() for p in model.parameters()) < 2.57e6  # lighter than stock YOLO26n
 
 
-# The single-scale timm RepGhostNet files: scale, variant, YOLO26's attention at P5 kept, stock YOLO26's parameters
-REPGHOST = {"n": ("repghostnet_058", False, 2.57e6), "s": ("repghostnet_150", True, 10.01e6)}
+# The single-scale timm RepGhostNet files: scale, variant, YOLO26's attention at P5 kept, neck block, stock YOLO26's
+# parameters
+REPGHOST = {"n": ("repghostnet_058", False, "C3k2_Rep", 2.57e6), "s": ("repghostnet_150", True, "C3k2", 10.01e6)}
 
 
 @pytest.mark.parametrize("scale", REPGHOST)
 def test_single_scale_timm_yaml_builds_from_scratch_at_half_of_yolo26(scale, monkeypatch):
     """yolo26{n,s}-repghost.yaml: timm's RepGhostNet from random weights (nothing fetched) under YOLO26's head."""
     monkeypatch.setattr(timm_backbone, "cached_file", lambda *args: pytest.fail(f"fetched weights: {args}"))
-    variant, attention, stock_params = REPGHOST[scale]
+    variant, attention, neck, stock_params = REPGHOST[scale]
     name = f"yolo26{scale}-repghost.yaml"
     assert [s for s in "nsmlx" if f"yolo26{s}-repghost.yaml" in shipped_models(s)] == list(REPGHOST)  # n and s only
     d = yaml_model_load(name)
@@ -142,6 +143,7 @@ def test_single_scale_timm_yaml_builds_from_scratch_at_half_of_yolo26(scale, mon
     assert isinstance(model.model[6], C2PSA if attention else nn.Identity)  # the rows keep yolo26.yaml's numbers
     assert any(isinstance(m, PSABlock) for m in model.model[18].modules()) == attention  # the last C3k2's attention
     assert any(isinstance(m, PSABlock) for m in model.modules()) == attention  # none elsewhere without it
+    assert {type(model.model[i]).__name__ for i in (9, 12, 15, 18)} == {neck}  # the neck's C3k2 rows
     assert sum(p.numel() for p in model.parameters()) < 0.5 * stock_params  # under half of stock YOLO26 at its scale
 
 
