@@ -50,6 +50,8 @@ def test_wheel_contents(wheel):
     assert {"yolo_lite/cfg/yolo11-starnet-scaled.yaml", "yolo_lite/cfg/yolo11n-starnet-imagenet.yaml"} <= set(names)
     assert {"yolo_lite/cfg/__init__.py", "yolo_lite/cfg/__main__.py"} <= set(names)  # a package, not a data folder
     assert {"yolo_lite/patches/__init__.py", "yolo_lite/patches/parse_model.py"} <= set(names)
+    sources = {f"yolo_lite/{p.relative_to(ROOT / 'yolo_lite').as_posix()}" for p in (ROOT / "yolo_lite").rglob("*.py")}
+    assert sources <= set(names), f"modules missing from the wheel (pyproject's packages): {sorted(sources - set(names))}"
     top_level = {n.split("/")[0] for n in names}
     assert not top_level & {"cfg", "patches", "tests", "examples"}
 
