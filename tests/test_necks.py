@@ -191,7 +191,6 @@ def test_blocks_are_c3k2_subclasses_with_its_signature():
         assert block(torch.zeros(1, 16, 8, 8)).shape == (1, 32, 8, 8)
 
 
-
 @pytest.mark.parametrize("c3k, attn", [(False, False), (True, False), (False, True)])
 def test_fused_rep_block_has_the_convolutions_of_a_fused_c3k2(c3k, attn):
     """C3k2_Rep's branches cost training time only: fused, it holds the convolutions of a fused C3k2, in order."""
