@@ -291,6 +291,29 @@ def test_parallel_trainings_give_the_numbers_of_serial_ones(data_yaml, tmp_path)
     assert (tmp_path / "parallel" / "a.log").stat().st_size > 0  # a worker's training log
 
 
+def test_label_caches_are_written_before_parallel_trainings_start(tmp_path, monkeypatch):
+    """Two trainings starting together on fresh data would both write Ultralytics' label caches (one deleting the
+    file the other writes or reads): run_trainings writes them first, so the workers find them."""
+    from yolo_lite.benchmark import training
+    from yolo_lite.data import make_synthetic_dataset
+
+    data = make_synthetic_dataset(tmp_path / "shapes", train=4, val=2, imgsz=64)
+    caches = [data.parent / "labels" / f"{split}.cache" for split in ("train", "val")]
+    assert not any(cache.exists() for cache in caches)
+
+    class Started(Exception):
+        pass
+
+    def pool(*args, **kwargs):
+        assert all(cache.is_file() for cache in caches)  # the caches exist when the workers would start
+        raise Started
+
+    monkeypatch.setattr(training, "ProcessPoolExecutor", pool)
+    runs = [training.Run("yolo11n-starnet.yaml", seed, f"s{seed}") for seed in (0, 1)]
+    with pytest.raises(Started):
+        training.run_trainings(runs, data, recipe(1), tmp_path / "train", 64, jobs=2)
+
+
 def test_finished_trainings_are_reused_only_when_their_arguments_match(data_yaml, tmp_path):
     """reuse_trainings (--reuse-trainings) reads a run folder whose args.yaml has the training's arguments and whose
     results.csv reached the last epoch, so a --seeds 3 run after a --seeds 2 one trains only the new seed; a run with

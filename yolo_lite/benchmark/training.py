@@ -6,7 +6,8 @@ in its own process (:func:`default_jobs`: as many as the cores hold at ``NUM_THR
 accuracy run then takes about 0.55x the time). A run's numbers do not depend on ``jobs``: every run has the same
 thread count and loads its data in its own process (``workers=0`` in :data:`TRAIN_DEFAULTS`, which also keeps them
 from depending on the machine's core count, as Ultralytics' worker count does), and a process's training log goes to
-``<project>/<name>.log``.
+``<project>/<name>.log``. Ultralytics' label caches are written once, in the calling process, before the workers
+start (:func:`cache_labels`), so that trainings starting side by side on fresh data only read them.
 
 :data:`TRAIN_DEFAULTS` is the benchmark's training recipe for every model alike, and :func:`recipe` adds the run's
 epochs and overrides. Ultralytics' own ``optimizer="auto"`` picks AdamW at ``lr0 = 0.002 * 5 / (4 + nc)`` for runs
@@ -37,6 +38,7 @@ from pathlib import Path
 import yaml
 from ultralytics.utils import LOGGER, NUM_THREADS, TQDM
 
+from ..patches.yaml_lookup import model_task
 from .accuracy import read_results
 from .fields import PREFIX
 
@@ -108,6 +110,31 @@ def _output_to(path: Path) -> Iterator[None]:
             os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+
+
+def cache_labels(data: str | Path, task: str) -> None:
+    """Scan the data's splits as Ultralytics' trainer does, writing its label caches (``labels/<split>.cache``).
+
+    A trainer that finds no valid cache scans the labels and writes one, deleting the old file first; two trainings
+    that start together on fresh data both do, and one can delete or read the file the other is writing (a crash at
+    the start of a training). Scanning once before they start leaves them a valid cache to read.
+
+    Args:
+        data (str | Path): Data YAML (dataset folder for classify).
+        task (str): The Ultralytics task the data is for.
+    """
+    from ultralytics.cfg import get_cfg
+    from ultralytics.data.dataset import ClassificationDataset, YOLODataset
+    from ultralytics.data.utils import check_det_dataset
+
+    if task == "classify":
+        for split in ("train", "val", "test"):
+            if (Path(data) / split).is_dir():
+                ClassificationDataset(str(Path(data) / split), get_cfg(), augment=False)
+        return
+    content = check_det_dataset(str(data))
+    for split in ("train", "val"):
+        YOLODataset(img_path=content[split], data=content, task=task, augment=False)
 
 
 def train_once(run: Run, data: str, train_args: Mapping, project: str, imgsz: int, log: bool = False) -> str | Path:
@@ -204,6 +231,8 @@ def run_trainings(
     if jobs == 1:
         trained = [train_once(run, *arguments) for run in TQDM(todo, desc=desc)]
     else:
+        if todo:
+            cache_labels(data, model_task(todo[0].yaml))
         context = multiprocessing.get_context("spawn")  # a fork of a process with threads and open sessions is unsafe
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
             futures = [pool.submit(train_once, run, *arguments, log=True) for run in todo]
