@@ -40,7 +40,7 @@ from yolo_lite.backbones.download import WeightsUnavailable
 from yolo_lite.backbones.pretrained import RECORD, check_weights, record, resolve
 
 from .layer_table import backbone_rows
-from .neck_rows import as_stock_rows, is_neck_name, swap_neck_blocks
+from .neck_rows import add_head_rep_branches, as_stock_rows, is_neck_name, rep_branches, swap_neck_blocks
 from .yaml_lookup import is_shipped
 
 __all__ = [
@@ -223,12 +223,13 @@ def check_rows(d: dict, empty: frozenset[int] = frozenset()) -> int:
         empty (frozenset[int]): Slots the backbone leaves empty (known once it is built); no row may take them.
 
     Raises:
-        ValueError: The scale is not in ``scales``, or a row names an unknown module, puts a backbone anywhere but
+        ValueError: The scale is not in ``scales``, ``rep_branches`` is not a bool, or a row names an unknown module, puts a backbone anywhere but
             first, or points ``from`` outside the model or at a slot the backbone leaves empty.
     """
     scales, scale = d.get("scales"), d.get("scale")
     if scales and scale and scale not in scales:
         raise ValueError(f"model scale {scale!r} is not in the YAML's scales {list(scales)}; name one of them")
+    rep_branches(d)
     rows = [*d.get("backbone", []), *d.get("head", [])]
     first_slots = 1
     for row, entry in enumerate(rows):
@@ -365,6 +366,8 @@ def wrap_parse_model(original: Callable) -> Callable:
                 raise
             raise error from e
         swap_neck_blocks(layers, swaps)
+        if rep_branches(d):
+            add_head_rep_branches(layers, d, first_slots)
         return layers, save
 
     return parse_model

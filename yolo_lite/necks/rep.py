@@ -1,4 +1,4 @@
-"""``C3k2_Rep``: a ``C3k2`` whose Bottleneck convolutions train with RepVGG branches and fuse back to ``C3k2``.
+"""RepVGG branches while training, folded away by ``fuse()``: the ``C3k2_Rep`` block and a model's ``rep_branches``.
 
 Paper: "RepVGG: Making VGG-style ConvNets Great Again", Xiaohan Ding et al., CVPR 2021.
 https://arxiv.org/abs/2101.03697
@@ -7,6 +7,11 @@ Each 3x3 convolution of the inner Bottlenecks becomes Ultralytics' ``RepConv``: 
 conv-BN and (where input and output channels match) an identity BN, summed before the activation; ``fuse()`` folds the
 three into one 3x3 convolution. So the fused block is ``C3k2``, weight for weight, and runs at its speed: the branches
 cost training time only. This is how RepGhostNet's blocks train, carried into the neck.
+
+:func:`add_rep_branches` does the same to every 3x3 ``Conv``/``DWConv`` under a module, at any stride: the parse_model
+patch runs it over the layers after the backbone section of a YAML that sets ``rep_branches: True`` (the neck's
+downsampling ``Conv`` rows, the ``C3k2`` rows' Bottlenecks and the ``Detect`` head's convolutions, its one-to-one
+copies included). Ultralytics' own ``model.fuse()`` folds every ``RepConv``.
 
 Examples:
     >>> import torch
@@ -19,25 +24,34 @@ Examples:
 
 from __future__ import annotations
 
+from torch import nn
 from ultralytics.nn.modules.block import Bottleneck
-from ultralytics.nn.modules.conv import Conv, RepConv
+from ultralytics.nn.modules.conv import Conv, DWConv, RepConv
 
 from .base import FamilyC3k2, register_neck
 
-__all__ = ["C3k2_Rep"]
+__all__ = ["C3k2_Rep", "add_rep_branches", "is_plain_3x3", "rep_conv"]
+
+
+def is_plain_3x3(module: nn.Module) -> bool:
+    """Return True for an unfused 3x3 ``Conv``/``DWConv`` with padding 1 and no dilation (what ``RepConv`` takes)."""
+    if type(module) not in (Conv, DWConv):
+        return False
+    c = module.conv
+    return c.kernel_size == (3, 3) and c.padding == (1, 1) and c.dilation == (1, 1) and hasattr(module, "bn")
 
 
 def rep_conv(conv: Conv) -> RepConv:
-    """Return a ``RepConv`` with the shape of ``conv``, a 3x3 stride-1 ``Conv`` (same channels, groups, activation).
+    """Return a ``RepConv`` with the shape of ``conv``, a 3x3 ``Conv`` (same channels, stride, groups, activation).
 
     Args:
-        conv (Conv): A Bottleneck's convolution as Ultralytics built it (unfused).
+        conv (Conv): A convolution as Ultralytics built it (unfused).
 
     Returns:
-        (RepConv): Freshly initialized, with the identity branch where input and output channels match.
+        (RepConv): Freshly initialized, with the identity branch where input and output channels match at stride 1.
     """
     c = conv.conv
-    return RepConv(c.in_channels, c.out_channels, 3, 1, g=c.groups, act=conv.act, bn=True)
+    return RepConv(c.in_channels, c.out_channels, 3, c.stride[0], g=c.groups, act=conv.act, bn=True)
 
 
 @register_neck
@@ -65,3 +79,30 @@ class C3k2_Rep(FamilyC3k2):  # noqa: N801  (the community's YAML naming)
                 conv.fuse_convs()
                 conv.forward = conv.forward_fuse
         return self
+
+
+def add_rep_branches(module: nn.Module) -> int:
+    """Turn every 3x3 ``Conv``/``DWConv`` under ``module`` into a ``RepConv`` of its shape, in place.
+
+    ``RepConv`` layers already there (``C3k2_Rep``'s, RT-DETR's ``RepC3``) are left as they are.
+
+    Args:
+        module (nn.Module): Layers as Ultralytics built them (unfused).
+
+    Returns:
+        (int): How many convolutions were turned.
+
+    Examples:
+        >>> from ultralytics.nn.modules.conv import Conv
+        >>> layer = nn.Sequential(Conv(16, 16, 3), Conv(16, 32, 3, 2), Conv(32, 32, 1))
+        >>> add_rep_branches(layer), [type(m).__name__ for m in layer]
+        (2, ['RepConv', 'RepConv', 'Conv'])
+    """
+    turned = 0
+    for name, child in module.named_children():
+        if is_plain_3x3(child):
+            setattr(module, name, rep_conv(child))
+            turned += 1
+        elif not isinstance(child, RepConv):
+            turned += add_rep_branches(child)
+    return turned
