@@ -7,8 +7,9 @@
 A design is a YOLO11 or YOLO26 model (Ultralytics' ``yolo11.yaml``/``yolo26.yaml`` from SPPF on, re-indexed after the
 backbone row, as the shipped YAMLs are) with one backbone row, one block for the neck's ``C3k2`` rows (``C3k2``, or a
 yolo-lite neck block: ``C3k2_Faster``, ``C3k2_Star``) and one multiplier of the neck's channel args (1 keeps
-Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768), with or without the attention
-at P5 (C2PSA, and YOLO26's last C3k2 with attention). Each design of the chosen sets
+Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768), with or without the attention at
+P5 (C2PSA, and YOLO26's last C3k2 with attention); a YOLO26 design may also drop the head's NMS-free branch (``end2end:
+False``) or train the whole head section with RepVGG branches (``rep_branches: True``). Each design of the chosen sets
 is written to ``--out/designs/<head><scale>-<name>.yaml`` and handed to ``yolo-lite benchmark`` as a YAML path, with
 stock YOLO11 and YOLO26 as references (``reference="yolo26"``): the numbers are the benchmark's own, timed and trained
 exactly as the shipped models are. :data:`SETS` is the record of what was tried for the shipped YAMLs (docs/results.md
@@ -45,6 +46,10 @@ class Design:
         attention (bool): Keep the attention at P5: ``C2PSA`` after SPPF (and YOLO26's last ``C3k2`` with attention).
             False puts an ``nn.Identity`` row in C2PSA's place, so the rows keep their numbers, and makes that
             ``C3k2`` plain.
+        end2end (bool): YOLO26's NMS-free head (its ``end2end``); False keeps YOLO26's DFL-free head but trains and
+            runs its one-to-many branch, with NMS, as YOLO11's does.
+        rep_branches (bool): Train every 3x3 convolution of the head section (the neck's ``Conv`` rows and the
+            ``Detect`` head as well as its ``C3k2`` rows) with RepVGG branches (the model dict's ``rep_branches``).
     """
 
     name: str
@@ -55,6 +60,8 @@ class Design:
     head: str = "yolo26"
     scale: str = "n"
     attention: bool = True
+    end2end: bool = True
+    rep_branches: bool = False
 
     @property
     def file_name(self) -> str:
@@ -89,17 +96,40 @@ class Design:
         ]
         d = {"nc": 80}
         if yolo26:
-            d.update(end2end=True, reg_max=1)
+            d.update(end2end=self.end2end, reg_max=1)
+        if self.rep_branches:
+            d["rep_branches"] = True
         d.update(scales={self.scale: SCALE_CONSTANTS[self.scale]}, backbone=backbone, head=head)
         return d
 
 
-def _designs(scale: str, head: str, rows: dict[str, tuple[str, tuple]], necks=("C3k2",), widths=(1.0,), attention=True):
-    """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``)."""
+def _designs(
+    scale: str,
+    head: str,
+    rows: dict[str, tuple[str, tuple]],
+    necks=("C3k2",),
+    widths=(1.0,),
+    attention=True,
+    end2end=True,
+    rep_branches=False,
+):
+    """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``,
+    ``-nms`` without ``end2end``, ``-rb`` for ``rep_branches``)."""
     short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star", "C3k2_Rep": "rep"}
-    suffix = "" if attention else "-noattn"
+    suffix = ("" if attention else "-noattn") + ("" if end2end else "-nms") + ("-rb" if rep_branches else "")
     return [
-        Design(f"{row}-{short[neck]}-w{int(width * 100)}{suffix}", module, args, neck, width, head, scale, attention)
+        Design(
+            f"{row}-{short[neck]}-w{int(width * 100)}{suffix}",
+            module,
+            args,
+            neck,
+            width,
+            head,
+            scale,
+            attention,
+            end2end,
+            rep_branches,
+        )
         for row, (module, args) in rows.items()
         for neck in necks
         for width in widths
@@ -173,6 +203,26 @@ N_ROUND5 = [  # n-round4's most accurate fast design without the attention at P5
 N_ROUND6 = [  # the shipped n network with RepVGG branches in the neck's Bottlenecks (fused away: same latency)
     *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.75,), attention=False),
 ]
+N_ROUND7 = [  # n-round6's network with RepVGG branches in the neck's downsampling Convs and in the Detect head too
+    *_designs(
+        "n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2",), (0.75,), attention=False, rep_branches=True
+    ),
+]
+N_ROUND8 = [  # RepGhostNet under YOLO11's neck and head (DFL, NMS), which trains faster from scratch than YOLO26's
+    *_designs(
+        "n",
+        "yolo11",
+        _pick(N_IMAGENET_ROWS, "repghost050", "repghost058"),
+        ("C3k2_Rep",),
+        (0.5, 0.625, 0.75),
+        attention=False,
+    ),
+]
+N_ROUND9 = [  # the shipped n network with YOLO26's head trained and run one-to-many, with NMS, as YOLO11's head is
+    *_designs(
+        "n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.75,), attention=False, end2end=False
+    ),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -204,6 +254,9 @@ SETS = {
     "n-round4": N_ROUND4,
     "n-round5": N_ROUND5,
     "n-round6": N_ROUND6,
+    "n-round7": N_ROUND7,
+    "n-round8": N_ROUND8,
+    "n-round9": N_ROUND9,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
