@@ -1,5 +1,6 @@
 """YOLO26-head YAMLs (``yolo26<scale>-<family>.yaml``): found by name at every scale, and at n they train, validate,
-predict NMS-free and export to ONNX with the end-to-end output that ``YOLO(onnx)`` reads back as PyTorch's boxes."""
+predict NMS-free and export to ONNX with the end-to-end output that ``YOLO(onnx)`` reads back as PyTorch's boxes;
+``yolo26n-repghost-nms.yaml`` does the same with NMS, as YOLO11 does."""
 
 from __future__ import annotations
 
@@ -79,5 +80,25 @@ def test_end_to_end_onnx_export_gives_pytorchs_boxes(family, tmp_path):
     output = onnx_lib.load(onnx).graph.output[0].type.tensor_type.shape
     # the top max_det (300) of the 84 anchors at 64 px (8x8 + 4x4 + 2x2): boxes, scores, classes, nothing left to do
     assert [d.dim_value for d in output.dim] == [1, 84, 6]
+    got = _detections(YOLO(onnx, task="detect").predict(image, **args))
+    assert match_detections(expected, got, 0.1, 1e-3)
+
+
+def test_nms_head_file_trains_predicts_and_exports_like_yolo11(data_yaml, tmp_path):
+    """yolo26n-repghost-nms.yaml: YOLO26's DFL-free head without its one-to-one branch trains, validates, predicts
+    with NMS, and its ONNX export (the candidate boxes, as YOLO11's) gives PyTorch's boxes through ``YOLO(onnx)``."""
+    model = YOLO("yolo26n-repghost-nms.yaml")
+    head = model.model.model[-1]
+    assert head.reg_max == 1 and getattr(head, "one2one_cv2", None) is None and not head.end2end
+    model.train(data=str(data_yaml), project=str(tmp_path), name="train", **TRAIN_ARGS)
+    metrics = model.val(data=str(data_yaml), imgsz=IMGSZ, batch=8, device="cpu", plots=False, verbose=False)
+    assert 0 <= metrics.box.map <= 1
+    checkpoint, image, _ = build_reference("yolo26n-repghost-nms.yaml", tmp_path / "reference")
+    args = dict(imgsz=IMGSZ, device="cpu", verbose=False)
+    expected = _detections(YOLO(checkpoint).predict(image, **args))
+    assert len(expected) >= 3
+    onnx = YOLO(checkpoint).export(format="onnx", imgsz=IMGSZ, simplify=False, device="cpu")
+    output = onnx_lib.load(onnx).graph.output[0].type.tensor_type.shape
+    assert [d.dim_value for d in output.dim] == [1, 84, 84]  # 4 box + 80 class channels for each of the 84 anchors
     got = _detections(YOLO(onnx, task="detect").predict(image, **args))
     assert match_detections(expected, got, 0.1, 1e-3)

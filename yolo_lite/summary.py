@@ -118,8 +118,8 @@ def shipped_table(task: str = "detect") -> str:
         (str): The table, one row per head and tag (``yolo11<scale>-starnet``, ``yolo11<scale>-seg-starnet``,
             ``yolo26<scale>-starnet``, ...), one column per scale (``-`` where that scale is not shipped); a neck whose
             channels differ from Ultralytics' (SPPF's 1024 before the scale's width) is given as a multiple of them,
-            followed by its yolo-lite neck blocks (``C3k2_Rep`` ...), and a backbone without C2PSA after SPPF is
-            marked "no P5 attention".
+            followed by its yolo-lite neck blocks (``C3k2_Rep`` ...), a backbone without C2PSA after SPPF is marked
+            "no P5 attention", and a YOLO26 head without its NMS-free branch (``end2end: False``) "NMS".
     """
     names = shipped_models("n", task)
     shipped = {name for scale in SCALES for name in shipped_models(scale, task)}
@@ -142,6 +142,7 @@ def shipped_table(task: str = "detect") -> str:
                     + (f", neck {neck:g}x" if neck != 1 else "")
                     + "".join(f" {block}" for block in blocks)
                     + ("" if attention else ", no P5 attention")
+                    + (", NMS" if head == "yolo26" and d.get("end2end") is False else "")
                 )
             lines.append(f"| `{head}<scale>-{tag}` | {' | '.join(cells)} |")
     return "\n".join(lines)
