@@ -46,6 +46,17 @@ def randomize_bn(model: torch.nn.Module) -> torch.nn.Module:
     return model.eval()
 
 
+def detection_batch() -> dict:
+    """A two-image detection batch (random images, one box each, classes 0 and 2), as a trainer hands ``model.loss``."""
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "img": torch.rand(2, 3, IMGSZ, IMGSZ, generator=generator),
+        "batch_idx": torch.tensor([0.0, 1.0]),
+        "cls": torch.tensor([[0.0], [2.0]]),
+        "bboxes": torch.tensor([[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.4]]),
+    }
+
+
 def run_python(code: str, cwd: Path, **env) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter (which never imports yolo_lite itself) and return the finished process."""
     return subprocess.run(

@@ -23,7 +23,7 @@ from yolo_lite.necks import C3k2_Faster, C3k2_Rep, C3k2_Star, FamilyC3k2, get_ne
 from yolo_lite.patches.yaml_lookup import CFG_DIR
 from yolo_lite.safe_load import checkpoint_classes
 
-from .conftest import IMGSZ, randomize_bn, run_python, save_checkpoint
+from .conftest import IMGSZ, detection_batch, randomize_bn, run_python, save_checkpoint
 
 
 def _rep_bottleneck(module: nn.Module) -> bool:
@@ -93,13 +93,7 @@ def test_a_training_step_updates_the_inner_blocks(neck, tmp_path):
     model.args = get_cfg()
     block = next(m for m in model.modules() if isinstance(m, FamilyC3k2))
     before = [p.detach().clone() for p in block.m.parameters()]
-    generator = torch.Generator().manual_seed(0)
-    batch = {
-        "img": torch.rand(2, 3, IMGSZ, IMGSZ, generator=generator),
-        "batch_idx": torch.tensor([0.0, 1.0]),
-        "cls": torch.tensor([[0.0], [2.0]]),
-        "bboxes": torch.tensor([[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.4]]),
-    }
+    batch = detection_batch()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     loss, _ = model.loss(batch)
     loss.sum().backward()

@@ -18,7 +18,7 @@ from ultralytics.nn.tasks import DetectionModel, SegmentationModel
 from yolo_lite.export_matrix import build_reference, check_export, get_format, reference_outputs
 from yolo_lite.patches.yaml_lookup import CFG_DIR
 
-from .conftest import IMGSZ, randomize_bn, run_python, save_checkpoint
+from .conftest import IMGSZ, detection_batch, randomize_bn, run_python, save_checkpoint
 
 CFG_26 = Path(__import__("ultralytics").__file__).parent / "cfg/models/26"
 YAMLS = {  # a yolo-lite backbone row, and Ultralytics' own backbone (parse_model's other path)
@@ -108,13 +108,7 @@ def test_a_training_step_updates_the_branches(tmp_path):
     model.args = get_cfg()
     branches = [m.conv2.conv.weight for m in model.model[-1].modules() if isinstance(m, RepConv)]
     before = [w.detach().clone() for w in branches]
-    generator = torch.Generator().manual_seed(0)
-    batch = {
-        "img": torch.rand(2, 3, IMGSZ, IMGSZ, generator=generator),
-        "batch_idx": torch.tensor([0.0, 1.0]),
-        "cls": torch.tensor([[0.0], [2.0]]),
-        "bboxes": torch.tensor([[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.4]]),
-    }
+    batch = detection_batch()
     loss, _ = model.loss(batch)
     loss.sum().backward()
     torch.optim.SGD(model.parameters(), lr=0.01).step()
