@@ -223,8 +223,9 @@ def check_rows(d: dict, empty: frozenset[int] = frozenset()) -> int:
         empty (frozenset[int]): Slots the backbone leaves empty (known once it is built); no row may take them.
 
     Raises:
-        ValueError: The scale is not in ``scales``, ``rep_branches`` is not a bool, or a row names an unknown module, puts a backbone anywhere but
-            first, or points ``from`` outside the model or at a slot the backbone leaves empty.
+        ValueError: The scale is not in ``scales``, ``rep_branches`` is not a bool, or a row names an unknown
+            module, puts a backbone anywhere but first, or points ``from`` outside the model or at a slot the backbone
+            leaves empty.
     """
     scales, scale = d.get("scales"), d.get("scale")
     if scales and scale and scale not in scales:
