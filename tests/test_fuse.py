@@ -9,6 +9,7 @@ from ultralytics.nn.tasks import DetectionModel
 
 from yolo_lite.backbones import get_backbone, list_backbones
 from yolo_lite.backbones.fusion import channel_order, permuted_conv
+from yolo_lite.patches.fuse import unread_strides
 
 from .conftest import randomize_bn
 
@@ -43,6 +44,25 @@ def test_model_fuse_reaches_the_backbone():
         after = model(x)[0]
     assert _count_bn(model) == 0
     torch.testing.assert_close(before, after, rtol=1e-3, atol=1e-3)
+
+
+def test_model_fuse_folds_the_stem_bn_only_when_no_layer_reads_slot_0():
+    """``model.fuse()`` tells the layer-0 backbone which features no layer reads: shipped YAMLs read slots 2-4."""
+    shipped = randomize_bn(DetectionModel("yolo26n-repghost.yaml", verbose=False))
+    reads_stem = {  # a head that reads the stride-2 feature (slot 0)
+        "nc": 2,
+        "backbone": [[-1, 1, "timm", ["repghostnet_050"]]],
+        "head": [[0, 1, "Conv", [24, 3, 4]], [[-1, 2], 1, "Concat", [1]], [[6, 3, 4], 1, "Detect", ["nc"]]],
+    }
+    kept = randomize_bn(DetectionModel(reads_stem, verbose=False))
+    assert unread_strides(shipped) == (2, 4) and unread_strides(kept) == (4,)
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    for model, stem_bns in ((shipped, []), (kept, ["model.0.model.bn1"])):
+        with torch.no_grad():
+            before = model(x)[0]
+            after = model.fuse(verbose=False)(x)[0]
+        assert [n for n, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)] == stem_bns
+        torch.testing.assert_close(after, before, rtol=1e-4, atol=1e-4 * before.abs().max().item())
 
 
 def test_fasternet_fuse_keeps_pconv_split_cat():

@@ -89,6 +89,22 @@ def test_fuse_folds_every_bn_but_one_whose_conv_output_is_a_feature():
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
 
 
+def test_fuse_folds_the_stem_bn_when_its_feature_is_unread():
+    """With the stride-2 feature unread, the stem's BN folds too: that feature then holds the stem's activations.
+
+    (The in-place ReLU after the BN now runs on the conv's output tensor, the returned feature.) The others stay.
+    """
+    backbone = randomize_bn(TimmBackbone("repghostnet_050"))
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = backbone(x)
+        stem = backbone.model.act1(backbone.model.bn1(before[0]))
+        after = backbone.fuse(unread=(2,))(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in backbone.modules())
+    for a, b in zip([stem, *before[1:]], after):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+
+
 def test_fuse_keeps_the_activation_of_batchnormact():
     backbone = randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
     stem = backbone.model.blocks[0][0]  # ConvBnAct: conv, then BatchNormAct2d(ReLU)

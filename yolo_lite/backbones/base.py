@@ -15,7 +15,7 @@ and :meth:`Backbone.load_pretrained` takes its released weights.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from numbers import Real
 from pathlib import Path
 
@@ -255,12 +255,18 @@ class Backbone(nn.Module):
         visit("", self)
         return [f"{layer}.{entry}" if entry else str(layer) for entry in entries]
 
-    def fuse(self) -> Backbone:
+    def fuse(self, unread: Collection[int] = ()) -> Backbone:
         """Fold every BatchNorm2d into the Conv2d before it, for inference; outputs stay the same (allclose).
 
         Covers each ``nn.Sequential`` that runs a ``Conv2d`` then a ``BatchNorm2d`` (timm's ``ConvBN``, conv-norm-act
         stacks): the conv takes the BN's scale and shift, the BN becomes ``nn.Identity`` so indices and names stay.
         Ultralytics' ``model.fuse()`` calls this through yolo-lite's patch. Running it twice changes nothing.
+
+        Args:
+            unread (Collection[int]): Strides of the features that no layer of the model reads. A subclass may then
+                fold into the layer whose output such a feature is, changing that feature's values (TimmBackbone:
+                the BatchNorm after RepGhostNet's stem conv); the features read stay allclose. None of this class's
+                folds touches a feature.
 
         Returns:
             (Backbone): ``self``, fused.

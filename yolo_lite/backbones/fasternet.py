@@ -17,6 +17,7 @@ official release load with :meth:`~yolo_lite.backbones.base.Backbone.load_pretra
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import torch
 from timm.models.fasternet import Block, MLPBlock, Partial_conv3, PatchEmbed, PatchMerging
@@ -185,7 +186,7 @@ class FasterNet(Backbone):
             return f"stages.{index // 2}.{rest}"
         return f"stages.{(index + 1) // 2}.downsample.{rest}"
 
-    def fuse(self) -> FasterNet:
+    def fuse(self, unread: Collection[int] = ()) -> FasterNet:
         """Fold every BatchNorm2d into the convolution before it, for inference; outputs stay the same (allclose).
 
         Besides the blocks' MLPs (``nn.Sequential``, handled by :meth:`Backbone.fuse`), folds the patch embedding's
@@ -193,6 +194,10 @@ class FasterNet(Backbone):
         ``nn.Identity``. PConv keeps its split-and-concat path: timm's inference-only slicing path (convolve the first
         channels of a copy in place) gives the same values and was no faster here, but its in-place slice assignment
         is converted wrongly by X2Paddle (PaddlePaddle export). Running it twice changes nothing.
+
+        Args:
+            unread (Collection[int]): Strides of the features no layer reads (:meth:`Backbone.fuse`); every fold here
+                is inside a stage, so every feature stays allclose whatever it holds.
 
         Returns:
             (FasterNet): ``self``, fused.
@@ -202,7 +207,7 @@ class FasterNet(Backbone):
                 conv = "proj" if isinstance(module, PatchEmbed) else "reduction"
                 setattr(module, conv, fuse_conv_and_bn(getattr(module, conv), module.norm))
                 module.norm = nn.Identity()
-        super().fuse()
+        super().fuse(unread)
         return self
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

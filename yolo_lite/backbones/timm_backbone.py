@@ -14,7 +14,7 @@ import contextlib
 import difflib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import timm
@@ -193,14 +193,21 @@ class TimmBackbone(Backbone):
         features = list(self.model(x))
         return [f.permute(0, 3, 1, 2) for f in features] if self.nhwc else features
 
-    def fuse(self) -> TimmBackbone:
+    def fuse(self, unread: Collection[int] = ()) -> TimmBackbone:
         """Re-parameterize, then fold BatchNorm into the conv before it, for inference; outputs stay allclose.
 
         timm's :func:`~timm.utils.model.reparameterize_model` first (RepViT, FastViT, MobileOne, ...), then each BN
         run right after a conv: in the blocks of ``_PAIRS`` and between neighbours of an ``nn.Sequential`` or the
-        features wrapper (unless the conv's output is a returned feature). ``BatchNormAct2d`` keeps its activation,
-        which the base class's Sequential pass would drop, so that is not used. The activations of ``_IN_PLACE`` then
-        run in place (RepGhostNet's, on a fresh conv output once reparameterized). A second call changes nothing.
+        features wrapper (unless the conv's output is a returned feature that is read). ``BatchNormAct2d`` keeps its
+        activation, which the base class's Sequential pass would drop, so that is not used. The activations of
+        ``_IN_PLACE`` then run in place (RepGhostNet's, on a fresh conv output once reparameterized). A second call
+        changes nothing.
+
+        Args:
+            unread (Collection[int]): Strides of the features no layer reads. timm returns some stems' raw conv
+                output as the stride-2 feature (RepGhostNet, GhostNet); when that feature is unread (as in every
+                shipped YAML) the BatchNorm after it folds into the conv too, and the feature then holds other
+                values (RepGhostNet's: the stem's activations, as its in-place ReLU now runs on that tensor).
 
         Returns:
             (TimmBackbone): ``self``, fused.
@@ -208,10 +215,12 @@ class TimmBackbone(Backbone):
         if getattr(self, "fused", False):  # some of timm's reparameterize() fail when called twice (FastViT)
             return self
         reparameterize_model(self.model, inplace=True)
+        info = self.model.feature_info
+        foldable = {m.replace(".", "_") for m, r in zip(info.module_name(), info.reduction()) if r in unread}
         for module in list(self.modules()):
             pairs = list(_PAIRS.get(type(module), ()))
             if isinstance(module, (nn.Sequential, FeatureDictNet)):
-                names, taken = list(module._modules), getattr(module, "return_layers", {})
+                names, taken = list(module._modules), set(getattr(module, "return_layers", {})) - foldable
                 pairs += [(a, b) for a, b in zip(names, names[1:]) if a not in taken]
             for conv_name, bn_name in pairs:
                 conv = getattr(module, conv_name, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from itertools import groupby
 
@@ -133,17 +133,21 @@ class MicroNet(Backbone):
                 nn.init.normal_(m.weight, 0, 0.01)
                 nn.init.zeros_(m.bias)
 
-    def fuse(self) -> MicroNet:
+    def fuse(self, unread: Collection[int] = ()) -> MicroNet:
         """Fold BN into the convolutions (:meth:`Backbone.fuse`), then the channel shuffles into the pointwise ones.
 
         Every shuffle next to a pointwise convolution (and the stem's) becomes part of that convolution's weights
         (:meth:`MicroBlock.fold_shuffles`): no copy at run time, and no reshape or transpose in exported graphs, around
         which runtimes reorder the memory layout. Outputs stay the same (allclose); running it twice changes nothing.
 
+        Args:
+            unread (Collection[int]): Strides of the features no layer reads (:meth:`Backbone.fuse`); every fold here
+                is inside a block, so every feature stays allclose whatever it holds.
+
         Returns:
             (MicroNet): ``self``, fused.
         """
-        super().fuse()
+        super().fuse(unread)
         for layer in self.features:
             layer.fold_shuffles()
         return self
