@@ -75,3 +75,23 @@ def test_profile_layers_example_splits_stock_and_lite_models(tmp_path):
         assert float(backbone) > 0 and float(head) > 0
         assert abs(float(backbone) + float(head) - float(total)) <= 0.11  # rounded to 0.1 ms each
     assert float(rows[0][4]) == pytest.approx(float(rows[0][2]) / float(rows[0][3]), abs=0.02)
+
+
+def test_predict_speed_example_times_inference_and_postprocess(tmp_path):
+    """examples/predict_speed.py: one line per model, ratios to the first, the postprocess from predict()'s speed."""
+    import cv2
+    import numpy as np
+
+    script = Path(__file__).parents[1] / "examples" / "predict_speed.py"
+    (tmp_path / "images").mkdir()
+    for k in range(3):
+        cv2.imwrite(str(tmp_path / "images" / f"{k}.jpg"), np.full((48, 64, 3), 40 * k, np.uint8))
+    command = [sys.executable, str(script), "yolo26n.yaml", "yolo26n-repghost-nms.yaml", "--imgsz", "64", "--threads",
+               "1", "--rounds", "2"]
+    result = subprocess.run([*command, "--images", "images"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if ": inference " in line]
+    assert [line.split(":")[0] for line in lines] == ["yolo26n.yaml", "yolo26n-repghost-nms.yaml"]
+    assert "1.00x the first" in lines[0] and all("ms (3 images)" in line for line in lines)
+    missing = subprocess.run([*command, "--images", "nowhere"], cwd=tmp_path, capture_output=True, text=True)
+    assert missing.returncode != 0 and "matches no image" in missing.stderr
