@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import glob
 import statistics
+from copy import deepcopy
 
 import torch
 from ultralytics import YOLO
@@ -29,7 +30,7 @@ from yolo_lite.benchmark.timing import time_interleaved
 
 
 def postprocess_ms(model: YOLO, images: list[str], imgsz: int) -> float:
-    """Return the median postprocess time (ms) ``model.predict()`` reports over ``images`` (after one warm-up pass)."""
+    """Return the median postprocess time (ms) ``model.predict()`` reports over ``images`` (after two warm-up images)."""
     for image in images[:2]:
         model.predict(image, imgsz=imgsz, verbose=False)
     return statistics.median(model.predict(i, imgsz=imgsz, verbose=False)[0].speed["postprocess"] for i in images)
@@ -50,9 +51,10 @@ def main() -> None:
     keep_freed_memory()
     with cpu_settings(args.threads):
         x = torch.rand(1, 3, args.imgsz, args.imgsz)
-        backends = {
-            m: AutoBackend(YOLO(m).model.float().eval(), device=torch.device("cpu"), fuse=True, verbose=False)
-            for m in args.models
+        models = {m: YOLO(m) for m in args.models}
+        backends = {  # on copies, as the predictor builds its own AutoBackend from the model
+            m: AutoBackend(deepcopy(y.model).float().eval(), device=torch.device("cpu"), fuse=True, verbose=False)
+            for m, y in models.items()
         }
         with torch.inference_mode():
             times = time_interleaved({m: (lambda b=b: b(x)) for m, b in backends.items()}, args.rounds, warmup=3)
@@ -61,7 +63,7 @@ def main() -> None:
             ratio = statistics.median(t / f for t, f in zip(times[m], first))
             line = f"{m}: inference {statistics.median(times[m]) * 1e3:.1f} ms, {ratio:.2f}x the first"
             if images:
-                line += f"; postprocess {postprocess_ms(YOLO(m), images, args.imgsz):.2f} ms ({len(images)} images)"
+                line += f"; postprocess {postprocess_ms(models[m], images, args.imgsz):.2f} ms ({len(images)} images)"
             LOGGER.info(line)
 
 
