@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 BACKBONE_SLOTS = 5  # a backbone row is layers 0-4: strides 2, 4, 8, 16, 32
-TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights)]]
+TIMM = "timm"  # module name of a row that takes any timm model: [-1, 1, timm, [model_name(, weights(, taps))]]
 # Model-dict key: build the backbone without fetching the row's weights, because they come from elsewhere (a
 # checkpoint's model being rebuilt by the trainer; a size count, which needs no weights).
 SKIP_ROW_WEIGHTS = "yolo_lite_skip_row_weights"
@@ -157,14 +157,16 @@ def _family_args(d: dict, args: list) -> tuple[float, float, str | None]:
     return depth, width, weights
 
 
-def _timm_args(args: list) -> tuple[str, str | None]:
-    """Return a ``timm`` row's ``(model_name, weights)`` from ``[name]`` or ``[name, weights]``."""
-    if not isinstance(args, list) or len(args) not in (1, 2) or not isinstance(args[0], str):
+def _timm_args(args: list) -> tuple[str, str | None, str]:
+    """Return a ``timm`` row's ``(model_name, weights, taps)`` from ``[name]``, ``[name, weights]`` or
+    ``[name, weights, taps]``."""
+    if not isinstance(args, list) or len(args) not in (1, 2, 3) or not isinstance(args[0], str):
         raise ValueError(
-            f"a timm backbone row takes [model_name] or [model_name, weights], e.g. [-1, 1, timm, "
-            f"[mobilenetv4_conv_small, imagenet]]; got {args!r}"
+            f"a timm backbone row takes [model_name], [model_name, weights] or [model_name, weights, taps], e.g. "
+            f"[-1, 1, timm, [mobilenetv4_conv_small, imagenet]] or [-1, 1, timm, [repghostnet_058, False, last]]; "
+            f"got {args!r}"
         )
-    return args[0], check_weights(args[1]) if len(args) == 2 else None
+    return args[0], check_weights(args[1]) if len(args) > 1 else None, args[2] if len(args) == 3 else "timm"
 
 
 def _by_hand(d: dict, name: str, args: list, url: str) -> str:
@@ -189,8 +191,8 @@ def _build_backbone(d: dict, name: str, args: list) -> tuple[Backbone, str]:
         if name == TIMM:
             from yolo_lite.backbones.timm_backbone import TimmBackbone
 
-            model_name, weights = _timm_args(args)
-            backbone = TimmBackbone(model_name, weights=None if skip_weights else weights)
+            model_name, weights, taps = _timm_args(args)
+            backbone = TimmBackbone(model_name, weights=None if skip_weights else weights, taps=taps)
             return backbone, f"timm {model_name}" + (f", weights {weights}" if weights else "")
 
         from yolo_lite.backbones import get_backbone

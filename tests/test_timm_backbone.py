@@ -105,6 +105,76 @@ def test_fuse_folds_the_stem_bn_when_its_feature_is_unread():
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
 
 
+def test_last_taps_return_each_strides_last_module_at_no_extra_compute():
+    """RepGhostNet: timm taps each stride right after its strided block; ``taps="last"`` returns the stage's end.
+
+    The same modules run (the deeper features need them), with the same weights; only which outputs are returned
+    changes, and the stride-16 feature widens to the channels of the stage's last block.
+    """
+    timm_taps = TimmBackbone("repghostnet_050").eval()
+    last = TimmBackbone("repghostnet_050", taps="last")
+    assert last.training  # finding the taps runs a forward pass in eval mode, then restores the mode
+    fresh = timm_taps.state_dict()
+    assert all(torch.equal(v, fresh[k]) for k, v in last.state_dict().items() if "running" in k)  # BN stats as built
+    assert list(last.model._modules) == list(timm_taps.model._modules)
+    last.load_state_dict(timm_taps.state_dict())
+    last.eval()
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        outputs, h = {}, x
+        for name, module in timm_taps.model.items():
+            h = outputs[name] = module(h)
+        features = last(x)
+    ends = ["blocks_0", "blocks_2", "blocks_4", "blocks_6", "blocks_7"]
+    assert list(timm_taps.model.return_layers) == ["conv_stem", "blocks_1", "blocks_3", "blocks_5", "blocks_7"]
+    assert last.strides == timm_taps.strides == [2, 4, 8, 16, 32]
+    assert last.width_list == [outputs[name].shape[1] for name in ends]
+    assert last.width_list[3] > timm_taps.width_list[3]
+    for feature, name in zip(features, ends):
+        torch.testing.assert_close(feature, outputs[name], rtol=0, atol=0)
+
+
+def test_fuse_with_last_taps_folds_every_bn_and_keeps_the_features():
+    backbone = randomize_bn(TimmBackbone("repghostnet_050", taps="last"))
+    x = torch.randn(1, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        before = backbone(x)
+        after = backbone.fuse()(x)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in backbone.modules())  # no feature is a raw conv output
+    for a, b in zip(before, after):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4 * a.abs().max().item())
+
+
+@pytest.mark.parametrize(
+    "name, taps, match",
+    [
+        ("repghostnet_050", "first", r"taps must be one of timm, last, got 'first'"),
+        ("mobilenetv4_conv_small", "last", r"picks its feature modules itself \(MobileNetV3Features\).*drop the"),
+    ],
+)
+def test_bad_taps_raise_value_error(name, taps, match):
+    with pytest.raises(ValueError, match=match):
+        TimmBackbone(name, taps=taps)
+
+
+def test_yaml_row_takes_taps_and_refuses_a_fourth_arg(tmp_path):
+    d = yaml.safe_load(TUTORIAL_YAML.read_text(encoding="utf-8"))
+    d["backbone"][0] = [-1, 1, "timm", ["repghostnet_050", False, "last"]]
+    cfg = tmp_path / "yolo11n-last.yaml"
+    cfg.write_text(yaml.safe_dump(d))
+    model = YOLO(cfg)
+    backbone = model.model.model[0]
+    assert isinstance(backbone, TimmBackbone) and backbone.taps == "last"
+    assert backbone.width_list == TimmBackbone("repghostnet_050", taps="last").width_list
+    path = tmp_path / "last.pt"
+    model.save(path)
+    assert YOLO(path).model.model[0].taps == "last"  # the checkpoint's YAML rebuilds the same taps
+    d["backbone"][0] = [-1, 1, "timm", ["repghostnet_050", False, "last", 1]]
+    cfg.write_text(yaml.safe_dump(d))
+    with pytest.raises(ValueError, match=r"\[model_name, weights, taps\].*\[repghostnet_058, False, last\]"):
+        YOLO(cfg)
+
+
 def test_fuse_keeps_the_activation_of_batchnormact():
     backbone = randomize_bn(TimmBackbone("mobilenetv4_conv_small")).fuse()
     stem = backbone.model.blocks[0][0]  # ConvBnAct: conv, then BatchNormAct2d(ReLU)

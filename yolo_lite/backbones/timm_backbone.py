@@ -1,4 +1,4 @@
-"""Any timm model as a yolo-lite backbone: the YAML row ``[-1, 1, timm, [model_name(, weights)]]``.
+"""Any timm model as a yolo-lite backbone: the YAML row ``[-1, 1, timm, [model_name(, weights(, taps))]]``.
 
 :class:`TimmBackbone` builds ``timm.create_model(model_name, features_only=True, out_indices=...)`` and returns the
 features at strides (2,) 4, 8, 16 and 32, picked from the ``feature_info`` timm declares while building (read from a
@@ -27,12 +27,14 @@ from timm.utils.model import reparameterize_model
 from torch import nn
 from ultralytics.utils.torch_utils import fuse_conv_and_bn
 
+from . import timm_variants  # noqa: F401  (registers the repghostnet_*_c8 names with timm)
 from .base import Backbone
 from .pretrained import IMAGENET, RECORD, cached_file, check_weights, imagenet_source, record
 
 __all__ = ["TimmBackbone"]
 
 STRIDES = (2, 4, 8, 16, 32)  # the stride-2 feature is optional
+TAPS = ("timm", "last")  # where TimmBackbone's features come from
 MAX_LISTED = 12  # model names listed in an error message
 _PAIRS = {  # (conv, bn) attributes that a timm block's forward runs back to back
     ConvNormAct: (("conv", "bn"),),
@@ -100,6 +102,41 @@ def _out_indices(name: str) -> tuple[int, ...]:
     return tuple(last[s] for s in STRIDES if s in last)
 
 
+def _tap_stage_ends(model: FeatureDictNet) -> None:
+    """Move each feature but the deepest to the last module that still runs at its stride, in place.
+
+    timm taps GhostNet's and RepGhostNet's features right after each strided block, before the blocks that run at
+    that stride (RepGhostNet's stride-16 feature has one of the six blocks at stride 16 behind it). The modules between
+    two features run anyway (the deeper feature needs them), so returning the last one of each stride costs no compute.
+    Strides and channels come from a forward pass of a small input; a module that changes the stride ends the search.
+    """
+    nhwc = getattr(model, "output_fmt", "NCHW") == "NHWC"
+    names, shapes = list(model._modules), {}
+
+    def record(name: str, output: torch.Tensor) -> None:
+        shapes[name] = (output.shape[1:3], output.shape[3]) if nhwc else (output.shape[2:], output.shape[1])
+
+    hooks = [module.register_forward_hook(lambda m, i, o, n=name: record(n, o)) for name, module in model.items()]
+    training = model.training
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, 64, 64))  # eval: BatchNorm statistics stay as built or loaded
+    finally:
+        model.train(training)
+        for hook in hooks:
+            hook.remove()
+    taps = sorted(model.return_layers, key=names.index)
+    for tap, deeper in zip(taps, taps[1:]):
+        end = tap
+        for name in names[names.index(tap) + 1 : names.index(deeper)]:
+            if name not in shapes or shapes[name][0] != shapes[tap][0]:
+                break
+            end = name
+        out_id = model.return_layers.pop(tap)
+        model.return_layers[end] = out_id
+        model.feature_info.info[model.feature_info.out_indices[int(out_id)]].update(module=end, num_chs=shapes[end][1])
+
+
 def _source(name: str, weights: str) -> str | None:
     """Return where ``weights`` come from: the file or URL given, else timm's default Hub repo or URL (None: none)."""
     return imagenet_source(name) if weights == IMAGENET else weights
@@ -134,6 +171,10 @@ class TimmBackbone(Backbone):
             model has one; of several features at one stride the last is taken.
         weights (bool | str | Path | None): None/False for random init, True or ``"imagenet"`` for timm's default
             pretrained weights, or a checkpoint of ``model_name`` in timm's (classifier) layout: a file path or URL.
+        taps (str): Where the features come from: ``"timm"``, the modules timm's ``feature_info`` names; ``"last"``,
+            the last module at each stride instead (the deepest feature stays). They differ where timm taps a
+            feature right after a strided block (GhostNet, RepGhostNet): ``"last"`` returns the stage's end, at no
+            extra compute.
 
     Raises:
         ValueError: Unknown name, strides missing, no ``features_only``, or weights that cannot be fetched or do
@@ -145,8 +186,10 @@ class TimmBackbone(Backbone):
         ([2, 4, 8, 16, 32], [32, 32, 64, 96, 960])
     """
 
-    def __init__(self, model_name: str, weights: bool | str | Path | None = None):
+    def __init__(self, model_name: str, weights: bool | str | Path | None = None, taps: str = "timm"):
         super().__init__()
+        if taps not in TAPS:
+            raise ValueError(f"timm backbone taps must be one of {', '.join(TAPS)}, got {taps!r}")
         weights = check_weights(weights)
         kwargs = dict(features_only=True, out_indices=_out_indices(model_name), pretrained=bool(weights))
         if weights and not _source(model_name, weights):
@@ -180,7 +223,14 @@ class TimmBackbone(Backbone):
             )
         if weights:
             setattr(self, RECORD, record(path, weights))
-        self.model_name, self.model = model_name, model
+        if taps == "last":
+            if not isinstance(model, FeatureDictNet):
+                raise ValueError(
+                    f"timm model {model_name!r} picks its feature modules itself ({type(model).__name__}), so "
+                    f"taps='last' does not apply to it; drop the argument"
+                )
+            _tap_stage_ends(model)
+        self.model_name, self.model, self.taps = model_name, model, taps
         self.nhwc = getattr(model, "output_fmt", "NCHW") == "NHWC"  # e.g. Swin, MambaOut; forward permutes
         info = model.feature_info
         self.feature_info = [
