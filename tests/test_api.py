@@ -95,3 +95,22 @@ def test_predict_speed_example_times_inference_and_postprocess(tmp_path):
     assert "1.00x the first" in lines[0] and all("ms (3 images)" in line for line in lines)
     missing = subprocess.run([*command, "--images", "nowhere"], cwd=tmp_path, capture_output=True, text=True)
     assert missing.returncode != 0 and "matches no image" in missing.stderr
+
+
+def test_profile_onnx_example_splits_node_time_by_operator(tmp_path):
+    """examples/profile_onnx.py: a table per model, Conv the largest operator's time, the listed shares at most 1 in
+    all; the exports go to a temporary folder, none into the working directory."""
+    script = Path(__file__).parents[1] / "examples" / "profile_onnx.py"
+    command = [sys.executable, str(script), "yolo26n.yaml", "yolo26n-repghost-nms.yaml", "--imgsz", "64", "--threads",
+               "1", "--runs", "2", "--warmup", "1"]  # fmt: skip
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    headers = [line for line in output.splitlines() if "ms of node time per run" in line]
+    assert [line.split(" at ")[0] for line in headers] == ["yolo26n.yaml", "yolo26n-repghost-nms.yaml"]
+    tables = output.split("ms of node time per run")[1:]
+    for table in tables:
+        rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| ") and "operator" not in line]
+        assert rows[0][0].strip() == "Conv" and float(rows[0][1]) > 0  # the largest first
+        assert sum(float(share) for _, _, share, _ in rows) <= 1.01 and all(int(n) >= 1 for *_, n in rows)
+    assert not list(tmp_path.iterdir())  # nothing left in the working directory
