@@ -9,7 +9,8 @@ backbone row, as the shipped YAMLs are) with one backbone row, one block for the
 yolo-lite neck block: ``C3k2_Faster``, ``C3k2_Star``) and one multiplier of the neck's channel args (1 keeps
 Ultralytics' 256/512/1024 before the scale's width; 0.75 narrows them to 192/384/768), with or without the attention at
 P5 (C2PSA, and YOLO26's last C3k2 with attention); a YOLO26 design may also drop the head's NMS-free branch (``end2end:
-False``) or train the whole head section with RepVGG branches (``rep_branches: True``). Each design of the chosen sets
+False``), train the whole head section with RepVGG branches (``rep_branches: True``) or give the neck rows one
+Bottleneck each instead of a ``C3k`` (``c3k=False``). Each design of the chosen sets
 is written to ``--out/designs/<head><scale>-<name>.yaml`` and handed to ``yolo-lite benchmark`` as a YAML path, with
 stock YOLO11 and YOLO26 as references (``reference="yolo26"``): the numbers are the benchmark's own, timed and trained
 exactly as the shipped models are. :data:`SETS` is the record of what was tried for the shipped YAMLs (docs/results.md
@@ -50,6 +51,8 @@ class Design:
             runs its one-to-many branch, with NMS, as YOLO11's does.
         rep_branches (bool): Train every 3x3 convolution of the head section (the neck's ``Conv`` rows and the
             ``Detect`` head as well as its ``C3k2`` rows) with RepVGG branches (the model dict's ``rep_branches``).
+        c3k (bool | None): The neck's ``C3k2`` rows' ``c3k`` arg (inner ``C3k`` blocks of two Bottlenecks, or one
+            Bottleneck each); None keeps the head's own (YOLO26: True, YOLO11: False).
     """
 
     name: str
@@ -62,6 +65,7 @@ class Design:
     attention: bool = True
     end2end: bool = True
     rep_branches: bool = False
+    c3k: bool | None = None
 
     @property
     def file_name(self) -> str:
@@ -72,6 +76,7 @@ class Design:
         """Return the model dict: the backbone row, SPPF and C2PSA, then the head's neck and Detect rows."""
         p3, p4, p5 = (int(c * self.width) for c in (256, 512, 1024))
         yolo26 = self.head == "yolo26"
+        c3k = yolo26 if self.c3k is None else self.c3k
         backbone = [
             [-1, 1, self.module, list(self.args)],
             [-1, 1, "SPPF", [p5, 5, 3, True] if yolo26 else [p5, 5]],
@@ -80,16 +85,16 @@ class Design:
         head = [
             [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
             [[-1, 3], 1, "Concat", [1]],
-            [-1, 2, self.neck, [p4, yolo26]],  # 9
+            [-1, 2, self.neck, [p4, c3k]],  # 9
             [-1, 1, "nn.Upsample", [None, 2, "nearest"]],
             [[-1, 2], 1, "Concat", [1]],
-            [-1, 2, self.neck, [p3, yolo26]],  # 12 (P3/8)
+            [-1, 2, self.neck, [p3, c3k]],  # 12 (P3/8)
             [-1, 1, "Conv", [p3, 3, 2]],
             [[-1, 9], 1, "Concat", [1]],
-            [-1, 2, self.neck, [p4, yolo26]],  # 15 (P4/16)
+            [-1, 2, self.neck, [p4, c3k]],  # 15 (P4/16)
             [-1, 1, "Conv", [p4, 3, 2]],
             [[-1, 6], 1, "Concat", [1]],
-            [-1, 1, "C3k2" if self.attention else self.neck, [p5, True, 0.5, self.attention]]
+            [-1, 1, "C3k2" if self.attention else self.neck, [p5, c3k, 0.5, self.attention]]
             if yolo26
             else [-1, 2, self.neck, [p5, True]],  # 18 (P5)
             [[12, 15, 18], 1, "Detect", ["nc"]],
@@ -112,11 +117,17 @@ def _designs(
     attention=True,
     end2end=True,
     rep_branches=False,
+    c3k=None,
 ):
     """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``,
-    ``-nms`` without ``end2end``, ``-rb`` for ``rep_branches``)."""
+    ``-nms`` without ``end2end``, ``-rb`` for ``rep_branches``, ``-nc3k`` for ``c3k=False``)."""
     short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star", "C3k2_Rep": "rep"}
-    suffix = ("" if attention else "-noattn") + ("" if end2end else "-nms") + ("-rb" if rep_branches else "")
+    suffix = (
+        ("" if attention else "-noattn")
+        + ("" if end2end else "-nms")
+        + ("-rb" if rep_branches else "")
+        + ("-nc3k" if c3k is False else "")
+    )
     return [
         Design(
             f"{row}-{short[neck]}-w{int(width * 100)}{suffix}",
@@ -129,6 +140,7 @@ def _designs(
             attention,
             end2end,
             rep_branches,
+            c3k,
         )
         for row, (module, args) in rows.items()
         for neck in necks
@@ -168,6 +180,14 @@ N_IMAGENET_ROWS = {  # timm networks with released ImageNet weights, lighter tha
     "repghost058": ("timm", ("repghostnet_058",)),
     "repghost080": ("timm", ("repghostnet_080",)),
     "tinynete": ("timm", ("tinynet_e",)),
+}
+N_TAPS_ROWS = {  # RepGhostNet with the timm row's taps="last" (stage ends), and in multiples of 8 (no ImageNet weights)
+    "repghost050last": ("timm", ("repghostnet_050", False, "last")),
+    "repghost058last": ("timm", ("repghostnet_058", False, "last")),
+    "repghost080last": ("timm", ("repghostnet_080", False, "last")),
+    "repghost058c8": ("timm", ("repghostnet_058_c8",)),
+    "repghost058c8last": ("timm", ("repghostnet_058_c8", False, "last")),
+    "repghost080c8last": ("timm", ("repghostnet_080_c8", False, "last")),
 }
 N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, and what each change buys
     Design("s050-c3k2-w75", "starnet_s050", (1, 1), width=0.75),
@@ -223,6 +243,19 @@ N_ROUND9 = [  # the shipped n network with YOLO26's head trained and run one-to-
         "n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.75,), attention=False, end2end=False
     ),
 ]
+NMS = {"attention": False, "end2end": False}  # n-round9's head: no attention at P5, one-to-many with NMS
+N_ROUND10 = [  # the -nms network (n-round9): wider necks, lighter neck rows, stage-end taps, channels in multiples of 8
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.75, 0.875), **NMS),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost058"), ("C3k2_Rep",), (0.875, 1.0), **NMS, c3k=False),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost050"), ("C3k2_Rep",), (0.875, 1.0), **NMS),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost050"), ("C3k2_Rep",), (1.0,), **NMS, c3k=False),
+    *_designs("n", "yolo26", _pick(N_IMAGENET_ROWS, "repghost080"), ("C3k2_Rep",), (0.625,), **NMS),
+    *_designs("n", "yolo26", _pick(N_TAPS_ROWS, "repghost058last", "repghost050last"), ("C3k2_Rep",), (0.75,), **NMS),
+    *_designs("n", "yolo26", _pick(N_TAPS_ROWS, "repghost058c8last", "repghost058c8"), ("C3k2_Rep",), (0.75,), **NMS),
+    *_designs(
+        "n", "yolo26", _pick(N_TAPS_ROWS, "repghost080last", "repghost080c8last"), ("C3k2_Rep",), (0.625, 0.75), **NMS
+    ),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -257,6 +290,7 @@ SETS = {
     "n-round7": N_ROUND7,
     "n-round8": N_ROUND8,
     "n-round9": N_ROUND9,
+    "n-round10": N_ROUND10,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
