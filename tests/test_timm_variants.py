@@ -9,14 +9,16 @@ from timm.models import repghost
 from torch import nn
 
 from yolo_lite.backbones.timm_backbone import TimmBackbone
-from yolo_lite.backbones.timm_variants import ARCH, DIVISOR, scaled_arch
+from yolo_lite.backbones.timm_variants import ARCH, DIVISOR, WIDTHS, scaled_arch
 
+# each variant -> a timm RepGhostNet with the same blocks (the layout does not depend on the width; timm has no x0.66)
 VARIANTS = {"repghostnet_050_c8": "repghostnet_050", "repghostnet_058_c8": "repghostnet_058",
-            "repghostnet_080_c8": "repghostnet_080", "repghostnet_100_c8": "repghostnet_100"}  # fmt: skip
+            "repghostnet_066_c8": "repghostnet_058", "repghostnet_080_c8": "repghostnet_080",
+            "repghostnet_100_c8": "repghostnet_100"}  # fmt: skip
 
 
 def test_variants_are_timm_models():
-    assert set(timm.list_models("repghostnet_*_c8")) == set(VARIANTS)
+    assert set(timm.list_models("repghostnet_*_c8")) == set(VARIANTS) == set(WIDTHS)
     assert not timm.list_pretrained("repghostnet_*_c8")
 
 
@@ -34,6 +36,12 @@ def test_every_block_has_channels_in_multiples_of_8_and_the_papers_layout(name, 
     features = timm.create_model(name, features_only=True).feature_info.channels()
     assert all(c % DIVISOR == 0 for c in features)
     assert ours.conv_stem.out_channels == 16
+
+
+def test_x066_keeps_x058s_outputs_to_stride_8_and_widens_after_it():
+    channels = {name: timm.create_model(name, features_only=True).feature_info.channels() for name in VARIANTS}
+    assert channels["repghostnet_058_c8"] == [16, 16, 24, 48, 96]
+    assert channels["repghostnet_066_c8"] == [16, 16, 24, 56, 104]
 
 
 def test_scaled_arch_rounds_to_8_where_timm_rounds_to_4():

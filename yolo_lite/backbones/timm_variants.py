@@ -26,9 +26,16 @@ from timm.models import repghost
 from timm.models._builder import build_model_with_cfg
 from timm.models._registry import generate_default_cfgs, register_model
 
-__all__ = ["ARCH", "DIVISOR", "scaled_arch"]  # timm's register_model appends the variant names
+__all__ = ["ARCH", "DIVISOR", "WIDTHS", "scaled_arch"]  # timm's register_model appends the variant names
 
 DIVISOR = 8  # channel multiple of the _c8 variants
+WIDTHS = {  # each variant's width: the paper's channels times it, rounded to multiples of DIVISOR
+    "repghostnet_050_c8": 0.5,
+    "repghostnet_058_c8": 0.58,
+    "repghostnet_066_c8": 0.66,  # between timm's x0.58 and x0.8: x0.58's outputs to stride 8, wider after it
+    "repghostnet_080_c8": 0.8,
+    "repghostnet_100_c8": 1.0,
+}
 # The paper's RepGhostNet at width 1, one list per stage of timm's (a downsampling block stands alone):
 # kernel, expanded channels, output channels, squeeze-excite ratio, stride
 ARCH = (
@@ -58,8 +65,8 @@ def scaled_arch(width: float, divisor: int = DIVISOR) -> list[list[list]]:
     ]
 
 
-def _create(variant: str, width: float, pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
-    """Build timm's ``RepGhostNet`` from :func:`scaled_arch` at width 1."""
+def _create(variant: str, pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
+    """Build timm's ``RepGhostNet`` at width 1 from :func:`scaled_arch` at the variant's :data:`WIDTHS` entry."""
     if pretrained:
         raise ValueError(f"timm model {variant} has no released weights (its channels are not the paper's)")
     return build_model_with_cfg(
@@ -67,7 +74,7 @@ def _create(variant: str, width: float, pretrained: bool = False, **kwargs) -> r
         variant,
         pretrained=False,
         feature_cfg=dict(flatten_sequential=True),
-        cfgs=scaled_arch(width),
+        cfgs=scaled_arch(WIDTHS[variant]),
         width=1.0,
         **kwargs,
     )
@@ -81,30 +88,34 @@ def _cfg() -> dict:
     }  # fmt: skip
 
 
-default_cfgs = generate_default_cfgs(
-    {name: _cfg() for name in ("repghostnet_050_c8", "repghostnet_058_c8", "repghostnet_080_c8", "repghostnet_100_c8")}
-)
+default_cfgs = generate_default_cfgs({name: _cfg() for name in WIDTHS})
 
 
 @register_model
 def repghostnet_050_c8(pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
     """RepGhostNet-0.5x, channels in multiples of 8."""
-    return _create("repghostnet_050_c8", 0.5, pretrained, **kwargs)
+    return _create("repghostnet_050_c8", pretrained, **kwargs)
 
 
 @register_model
 def repghostnet_058_c8(pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
     """RepGhostNet-0.58x, channels in multiples of 8."""
-    return _create("repghostnet_058_c8", 0.58, pretrained, **kwargs)
+    return _create("repghostnet_058_c8", pretrained, **kwargs)
+
+
+@register_model
+def repghostnet_066_c8(pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
+    """RepGhostNet-0.66x, channels in multiples of 8."""
+    return _create("repghostnet_066_c8", pretrained, **kwargs)
 
 
 @register_model
 def repghostnet_080_c8(pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
     """RepGhostNet-0.8x, channels in multiples of 8."""
-    return _create("repghostnet_080_c8", 0.8, pretrained, **kwargs)
+    return _create("repghostnet_080_c8", pretrained, **kwargs)
 
 
 @register_model
 def repghostnet_100_c8(pretrained: bool = False, **kwargs) -> repghost.RepGhostNet:
     """RepGhostNet-1.0x, channels in multiples of 8."""
-    return _create("repghostnet_100_c8", 1.0, pretrained, **kwargs)
+    return _create("repghostnet_100_c8", pretrained, **kwargs)
