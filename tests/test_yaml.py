@@ -124,7 +124,7 @@ def test_n_only_imagenet_yaml_builds_at_n_only_and_names_released_weights(name):
 
 # The single-scale timm RepGhostNet files: scale, variant, YOLO26's attention at P5 kept, neck block, stock YOLO26's
 # parameters
-REPGHOST = {"n": ("repghostnet_058", False, "C3k2_Rep", 2.57e6), "s": ("repghostnet_150", True, "C3k2", 10.01e6)}
+REPGHOST = {"n": ("repghostnet_058_c8", False, "C3k2_Rep", 2.57e6), "s": ("repghostnet_150", True, "C3k2", 10.01e6)}
 
 
 @pytest.mark.parametrize("scale", REPGHOST)
@@ -147,18 +147,22 @@ def test_single_scale_timm_yaml_builds_from_scratch_at_half_of_yolo26(scale, mon
     assert sum(p.numel() for p in model.parameters()) < 0.5 * stock_params  # under half of stock YOLO26 at its scale
 
 
-def test_nms_file_is_the_repghost_network_in_multiples_of_8_with_one_head_branch():
+def test_repghost_n_files_run_repghostnet_in_multiples_of_8_and_differ_in_the_head_branch_only():
     """yolo26n-repghost-nms.yaml: yolo26n-repghost.yaml's rows with end2end off (the end-to-end file keeps its
-    one-to-one branch, this one its one-to-many branch) and RepGhostNet x0.58's channels in multiples of 8, at n only."""
+    one-to-one branch, this one its one-to-many branch), both over RepGhostNet x0.58 in multiples of 8, at n only; the
+    -imagenet twin keeps timm's x0.58, whose released weights it loads."""
     end2end, nms = yaml_model_load("yolo26n-repghost.yaml"), yaml_model_load("yolo26n-repghost-nms.yaml")
+    imagenet = yaml_model_load("yolo26n-repghost-imagenet.yaml")
     assert nms["end2end"] is False and end2end["end2end"] is True and nms["reg_max"] == end2end["reg_max"] == 1
-    assert nms["backbone"][0] == [-1, 1, "timm", ["repghostnet_058_c8"]]
-    assert end2end["backbone"][0] == [-1, 1, "timm", ["repghostnet_058"]]
+    assert nms["backbone"][0] == end2end["backbone"][0] == [-1, 1, "timm", ["repghostnet_058_c8"]]
+    assert imagenet["backbone"][0] == [-1, 1, "timm", ["repghostnet_058", "imagenet"]]
     assert (nms["backbone"][1:], nms["head"]) == (end2end["backbone"][1:], end2end["head"])
+    assert (imagenet["backbone"][1:], imagenet["head"]) == (end2end["backbone"][1:], end2end["head"])
     assert [s for s in "nsmlx" if f"yolo26{s}-repghost-nms.yaml" in shipped_models(s)] == ["n"]
-    backbone = YOLO("yolo26n-repghost-nms.yaml").model.model[0]
-    assert all(c % 8 == 0 for c in backbone.width_list)
-    assert all(m.out_channels % 8 == 0 for m in backbone.modules() if isinstance(m, nn.Conv2d) and m.groups > 1)
+    for name in ("yolo26n-repghost.yaml", "yolo26n-repghost-nms.yaml"):
+        backbone = YOLO(name).model.model[0]
+        assert all(c % 8 == 0 for c in backbone.width_list)
+        assert all(m.out_channels % 8 == 0 for m in backbone.modules() if isinstance(m, nn.Conv2d) and m.groups > 1)
 
 
 PLAIN_EXCEPTIONS = {"yolo11n-fasternet.yaml": [0.5, 0.5]}  # even T0 is 1.5x YOLO11n: see the YAML's header

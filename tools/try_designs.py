@@ -53,6 +53,8 @@ class Design:
             ``Detect`` head as well as its ``C3k2`` rows) with RepVGG branches (the model dict's ``rep_branches``).
         c3k (bool | None): The neck's ``C3k2`` rows' ``c3k`` arg (inner ``C3k`` blocks of two Bottlenecks, or one
             Bottleneck each); None keeps the head's own (YOLO26: True, YOLO11: False).
+        activation (str | None): The model dict's ``activation`` (every ``Conv`` after the backbone row, e.g.
+            ``"nn.ReLU()"``); None keeps Ultralytics' SiLU.
     """
 
     name: str
@@ -66,6 +68,7 @@ class Design:
     end2end: bool = True
     rep_branches: bool = False
     c3k: bool | None = None
+    activation: str | None = None
 
     @property
     def file_name(self) -> str:
@@ -104,6 +107,8 @@ class Design:
             d.update(end2end=self.end2end, reg_max=1)
         if self.rep_branches:
             d["rep_branches"] = True
+        if self.activation:
+            d["activation"] = self.activation
         d.update(scales={self.scale: SCALE_CONSTANTS[self.scale]}, backbone=backbone, head=head)
         return d
 
@@ -118,15 +123,21 @@ def _designs(
     end2end=True,
     rep_branches=False,
     c3k=None,
+    activation=None,
 ):
     """Every combination of backbone rows, neck blocks and widths, named ``<row>-<neck>-w<width>`` (``-noattn``,
-    ``-nms`` without ``end2end``, ``-rb`` for ``rep_branches``, ``-nc3k`` for ``c3k=False``)."""
+    ``-nms`` without ``end2end``, ``-rb`` for ``rep_branches``, ``-nc3k`` for ``c3k=False``, ``-relu`` for
+    ``activation="nn.ReLU()"``)."""
+    acts = {None: "", "nn.ReLU()": "-relu"}
+    if activation not in acts:
+        raise ValueError(f"activation {activation!r} has no design-name suffix; use one of {list(acts)}")
     short = {"C3k2": "c3k2", "C3k2_Faster": "faster", "C3k2_Star": "star", "C3k2_Rep": "rep"}
     suffix = (
         ("" if attention else "-noattn")
         + ("" if end2end else "-nms")
         + ("-rb" if rep_branches else "")
         + ("-nc3k" if c3k is False else "")
+        + acts[activation]
     )
     return [
         Design(
@@ -141,6 +152,7 @@ def _designs(
             end2end,
             rep_branches,
             c3k,
+            activation,
         )
         for row, (module, args) in rows.items()
         for neck in necks
@@ -188,6 +200,7 @@ N_TAPS_ROWS = {  # RepGhostNet with the timm row's taps="last" (stage ends), and
     "repghost058c8": ("timm", ("repghostnet_058_c8",)),
     "repghost058c8last": ("timm", ("repghostnet_058_c8", False, "last")),
     "repghost080c8last": ("timm", ("repghostnet_080_c8", False, "last")),
+    "repghost066c8": ("timm", ("repghostnet_066_c8",)),
 }
 N_ROUND1 = [  # the fastest designs of n-necks on predict() and ONNX Runtime, and what each change buys
     Design("s050-c3k2-w75", "starnet_s050", (1, 1), width=0.75),
@@ -256,6 +269,14 @@ N_ROUND10 = [  # the -nms network (n-round9): wider necks, lighter neck rows, st
         "n", "yolo26", _pick(N_TAPS_ROWS, "repghost080last", "repghost080c8last"), ("C3k2_Rep",), (0.625, 0.75), **NMS
     ),
 ]
+N_ROUND11 = [  # the -nms network with ReLU after the backbone (ONNX Runtime and OpenVINO fuse it into the convolutions,
+    # SiLU is a separate op), the time saved spent on a wider RepGhostNet; the NMS-free file's network in multiples of 8
+    *_designs("n", "yolo26", _pick(N_TAPS_ROWS, "repghost058c8"), ("C3k2_Rep",), (0.75,), **NMS),
+    *_designs(
+        "n", "yolo26", _pick(N_TAPS_ROWS, "repghost066c8"), ("C3k2_Rep",), (0.75,), **NMS, activation="nn.ReLU()"
+    ),
+    *_designs("n", "yolo26", _pick(N_TAPS_ROWS, "repghost058c8"), ("C3k2_Rep",), (0.75,), attention=False),
+]
 S_ROWS = {  # backbone rows tried at s
     "s050": ("starnet_s050", (1, 1)),
     "s1": ("starnet_s1", (1, 1)),
@@ -291,6 +312,7 @@ SETS = {
     "n-round8": N_ROUND8,
     "n-round9": N_ROUND9,
     "n-round10": N_ROUND10,
+    "n-round11": N_ROUND11,
     "n-necks": _designs("n", "yolo26", N_ROWS, ("C3k2", "C3k2_Faster", "C3k2_Star"), (1.0, 0.75)),
     "n-yolo11": _designs("n", "yolo11", N_ROWS, ("C3k2",), (1.0, 0.75)),
     "n-wide": _designs("n", "yolo26", N_WIDE_ROWS, ("C3k2",), (1.0, 0.75)),
