@@ -27,6 +27,8 @@ from ultralytics.utils import LOGGER
 
 import yolo_lite  # noqa: F401  (applies the patches)
 from yolo_lite.benchmark.environment import no_autoinstall, quiet
+from yolo_lite.benchmark.models import EXPORT_ARGS
+from yolo_lite.benchmark.timing import onnx_session_options
 
 ROWS = 12  # operators listed per model
 
@@ -36,7 +38,9 @@ def export(model: str, imgsz: int, folder: Path) -> Path:
     checkpoint = folder / f"{Path(model).stem}.pt"
     YOLO(model).save(checkpoint)
     with no_autoinstall(), quiet():
-        path = YOLO(checkpoint).export(format="onnx", imgsz=imgsz, batch=1, dynamic=False, simplify=False, device="cpu")
+        path = YOLO(checkpoint).export(
+            format="onnx", imgsz=imgsz, batch=1, dynamic=False, device="cpu", **EXPORT_ARGS["onnx"]
+        )
     return Path(path)
 
 
@@ -44,11 +48,7 @@ def operator_ms(onnx: Path, imgsz: int, threads: int, runs: int, warmup: int) ->
     """Return the node time per run (ms) and the node count of each operator of ``onnx``, over ``runs`` profiled runs."""
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.set_denormal_as_zero", "1")
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = onnx_session_options(threads)
     options.enable_profiling, options.profile_file_prefix = True, str(onnx.with_suffix(""))
     session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
     x = {session.get_inputs()[0].name: np.random.default_rng(0).random((1, 3, imgsz, imgsz), np.float32)}

@@ -111,7 +111,7 @@ def _tap_stage_ends(model: FeatureDictNet) -> None:
     Strides and channels come from a forward pass of a small input; a module that changes the stride ends the search.
     """
     nhwc = getattr(model, "output_fmt", "NCHW") == "NHWC"
-    names, shapes = list(model._modules), {}
+    names, shapes = list(model.keys()), {}
 
     def record(name: str, output: torch.Tensor) -> None:
         shapes[name] = (output.shape[1:3], output.shape[3]) if nhwc else (output.shape[2:], output.shape[1])

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ultralytics import RTDETR as RTDETRModel
     from ultralytics import YOLO
 
-__all__ = ["Entry", "build_model", "model_class", "prepare", "timing_yaml", "unscaled_name"]
+__all__ = ["EXPORT_ARGS", "Entry", "build_model", "model_class", "prepare", "timing_yaml", "unscaled_name"]
 
 
 @dataclass

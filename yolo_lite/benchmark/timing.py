@@ -28,10 +28,13 @@ from .fields import BACKENDS, MB, STOCK, TORCH_BACKENDS, is_yolo26
 from .models import Entry
 
 if TYPE_CHECKING:
+    import onnxruntime
+
     from .settings import BenchmarkSettings
 
 __all__ = [
     "check_runtime",
+    "onnx_session_options",
     "time_interleaved",
     "time_onnx",
     "time_openvino",
@@ -264,12 +267,34 @@ def time_predict(entries: Sequence[Entry], settings: BenchmarkSettings, label: s
     _record(entries, "predict", times)
 
 
-def time_onnx(entries: Sequence[Entry], settings: BenchmarkSettings, label: str) -> None:
-    """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider.
+def onnx_session_options(threads: int) -> onnxruntime.SessionOptions:
+    """Return the ONNX Runtime session options the benchmark times with: ``threads`` intra-op threads, every graph
+    optimization, subnormals flushed to zero, and threads that do not spin.
 
-    Sessions do not spin: by default an ONNX Runtime session's threads keep spinning after each run, and in
-    interleaved rounds they would take the cores from the next model's run (stock YOLO11n measured 2x its
-    one-session latency that way). A lone session in a user's process has the cores to itself, as here.
+    By default an ONNX Runtime session's threads keep spinning after each run, and in interleaved rounds they would
+    take the cores from the next model's run (stock YOLO11n measured 2x its one-session latency that way). A lone
+    session in a user's process has the cores to itself, as here.
+
+    Args:
+        threads (int): Intra-op threads.
+
+    Returns:
+        (onnxruntime.SessionOptions): The options, for ``onnxruntime.InferenceSession``.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_session_config_entry("session.set_denormal_as_zero", "1")
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def time_onnx(entries: Sequence[Entry], settings: BenchmarkSettings, label: str) -> None:
+    """Latency at batch 1 of every entry's exported model on ONNX Runtime's CPU provider, with
+    :func:`onnx_session_options`.
 
     Args:
         entries (Sequence[Entry]): Built and exported models of one scale, stock YOLO11 first.
@@ -278,12 +303,7 @@ def time_onnx(entries: Sequence[Entry], settings: BenchmarkSettings, label: str)
     """
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = settings.threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.add_session_config_entry("session.set_denormal_as_zero", "1")
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options = onnx_session_options(settings.threads)
     x = _input(settings).numpy()
     runners = {}
     for entry in entries:
